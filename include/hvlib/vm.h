@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvlib/vm.h - a KVM virtual machine.
+ *
+ * Call order: hv_vm_config_init() -> hv_vm_create() -> add memory through
+ * hv_vm_mem() and devices through hv_vm_bus() -> hv_vcpu_create() ... ->
+ * run vCPUs -> hv_vcpu_destroy() each -> hv_vm_destroy().
+ *
+ * Each VM opens its own /dev/kvm descriptor: VMs in one process share nothing
+ * and may be created, run and destroyed concurrently from different threads.
+ * Functions on one VM are thread-safe unless stated otherwise.
+ */
+#ifndef HVLIB_VM_H
+#define HVLIB_VM_H
+
+#include <stdint.h>
+
+#include "bus.h"
+#include "common.h"
+#include "mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hv_vm;
+
+/* What a vCPU does with an access no bus range claims. */
+enum hv_unclaimed_policy {
+	HV_UNCLAIMED_IGNORE = 0, /* writes dropped, reads return all-ones (like empty ISA/PCI space) */
+	HV_UNCLAIMED_LOG = 1,    /* as IGNORE, and log at HV_LOG_DEBUG */
+	HV_UNCLAIMED_FAIL = 2,   /* hv_vcpu_run() returns the exit with handled == 0 */
+};
+
+/* VM flags. */
+#define HV_VM_F_IRQCHIP (1u << 0) /* in-kernel interrupt controllers (x86: PIC, IOAPIC, LAPIC, PIT) */
+#define HV_VM_F_ALL     0x1u
+
+struct hv_vm_config {
+	uint32_t size;          /* sizeof(struct hv_vm_config) */
+	uint32_t flags;         /* HV_VM_F_*; unknown bits: -EINVAL */
+	const char *kvm_path;   /* NULL: "/dev/kvm" */
+	hv_log_fn log_fn;       /* NULL: diagnostics dropped */
+	void *log_opaque;
+	uint32_t log_level;     /* highest enum hv_log_level delivered */
+	uint32_t unclaimed_io;  /* enum hv_unclaimed_policy */
+	int32_t kick_signal;    /* signal hv_vcpu_kick() uses; 0: SIGRTMIN + 2 (see vcpu.h) */
+	uint32_t reserved;
+};
+
+/* Fill *cfg with its size and defaults. */
+HV_EXPORT void hv_vm_config_init(struct hv_vm_config *cfg);
+
+/*
+ * Open KVM, check its API version and every capability hvlib relies on, and
+ * create a VM.  cfg NULL: defaults.  Caller owns *out until hv_vm_destroy().
+ * -ENOENT: no /dev/kvm (module not loaded, or no KVM on this machine);
+ * -EACCES: no permission (user not in group kvm); -ENOTSUP: API version or a
+ * required capability missing (the message names it); -EINVAL: bad config.
+ */
+HV_EXPORT int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out);
+
+/* Destroys the VM and its memory map and buses.  All its vCPUs must have
+ * been destroyed first.  NULL: no-op. */
+HV_EXPORT void hv_vm_destroy(struct hv_vm *vm);
+
+/* The VM's guest memory map and I/O buses; owned by the VM. */
+HV_EXPORT struct hv_mem *hv_vm_mem(struct hv_vm *vm);
+HV_EXPORT struct hv_bus *hv_vm_bus(struct hv_vm *vm, enum hv_bus_space space);
+
+/* KVM_CHECK_EXTENSION on the VM: the capability's value (0: absent). */
+HV_EXPORT int hv_vm_check_extension(struct hv_vm *vm, uint32_t cap);
+
+/* The raw KVM VM descriptor, for ioctls hvlib does not wrap.  Owned by the VM. */
+HV_EXPORT int hv_vm_fd(const struct hv_vm *vm);
+
+/* Log through the VM's callback (for embedder devices that want one sink). */
+HV_EXPORT void hv_vm_log(struct hv_vm *vm, enum hv_log_level level, const char *msg);
+
+/* Drive an interrupt line of the in-kernel irqchip (HV_VM_F_IRQCHIP):
+ * level 1 asserts, 0 deasserts.  -ENXIO: no irqchip. */
+HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVLIB_VM_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86_64/cpuid.h"
+#include "util/error.h"
+#include "vcpu/vcpu_internal.h"
+
+/* Layout identity with KVM lets tables pass straight through the ioctls. */
+_Static_assert(sizeof(struct hv_x86_cpuid_entry) == sizeof(struct kvm_cpuid_entry2),
+	       "hv_x86_cpuid_entry must match kvm_cpuid_entry2");
+_Static_assert(offsetof(struct hv_x86_cpuid_entry, edx) ==
+		       offsetof(struct kvm_cpuid_entry2, edx),
+	       "hv_x86_cpuid_entry must match kvm_cpuid_entry2");
+
+#define HV_CPUID_MAX_ENTRIES 256u
+
+struct cpuid_buffer {
+	struct kvm_cpuid2 header;
+	struct kvm_cpuid_entry2 entries[HV_CPUID_MAX_ENTRIES];
+};
+
+int hv_x86_cpuid_load_supported(struct hv_vm *vm)
+{
+	struct cpuid_buffer *buf = calloc(1, sizeof(*buf));
+	int ret;
+
+	if (!buf)
+		return hv_err(-ENOMEM, "allocating the CPUID table");
+	buf->header.nent = HV_CPUID_MAX_ENTRIES;
+	ret = hv_kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, buf);
+	if (ret) {
+		free(buf);
+		return hv_err_sys(ret, "KVM_GET_SUPPORTED_CPUID");
+	}
+	vm->arch.supported_cpuid = malloc(buf->header.nent * sizeof(struct hv_x86_cpuid_entry));
+	if (!vm->arch.supported_cpuid) {
+		free(buf);
+		return hv_err(-ENOMEM, "allocating the CPUID table");
+	}
+	memcpy(vm->arch.supported_cpuid, buf->entries,
+	       buf->header.nent * sizeof(struct hv_x86_cpuid_entry));
+	vm->arch.supported_cpuid_count = buf->header.nent;
+	free(buf);
+	return 0;
+}
+
+HV_EXPORT int hv_vm_get_supported_cpuid(struct hv_vm *vm, struct hv_x86_cpuid_entry *entries,
+					uint32_t *n)
+{
+	uint32_t have = vm->arch.supported_cpuid_count;
+
+	if (*n < have) {
+		*n = have;
+		return hv_err(-E2BIG, "supported CPUID has %u entries", have);
+	}
+	memcpy(entries, vm->arch.supported_cpuid, have * sizeof(*entries));
+	*n = have;
+	return 0;
+}
+
+HV_EXPORT struct hv_x86_cpuid_entry *hv_x86_cpuid_find(struct hv_x86_cpuid_entry *entries,
+						       uint32_t n, uint32_t function,
+						       uint32_t index)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct hv_x86_cpuid_entry *e = &entries[i];
+
+		if (e->function != function)
+			continue;
+		if (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || e->index == index)
+			return e;
+	}
+	return NULL;
+}
+
+void hv_x86_cpuid_set_apic_id(struct hv_x86_cpuid_entry *entries, uint32_t n, uint32_t apic_id)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct hv_x86_cpuid_entry *e = &entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (apic_id << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = apic_id; /* x2APIC id of this logical processor */
+	}
+}
+
+HV_EXPORT int hv_vcpu_set_cpuid(struct hv_vcpu *vcpu, const struct hv_x86_cpuid_entry *entries,
+				uint32_t n)
+{
+	struct cpuid_buffer *buf;
+	int ret;
+
+	if (n > HV_CPUID_MAX_ENTRIES)
+		return hv_err(-E2BIG, "vCPU %u: %u CPUID entries, at most %u", vcpu->index, n,
+			      HV_CPUID_MAX_ENTRIES);
+	buf = calloc(1, sizeof(*buf));
+	if (!buf)
+		return hv_err(-ENOMEM, "allocating the CPUID table");
+	buf->header.nent = n;
+	memcpy(buf->entries, entries, n * sizeof(*entries));
+	ret = hv_kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, buf);
+	free(buf);
+	if (ret)
+		return hv_err_sys(ret, "KVM_SET_CPUID2 on vCPU %u", vcpu->index);
+	return 0;
+}
+
+int hv_x86_cpuid_apply_default(struct hv_vcpu *vcpu)
+{
+	struct hv_vm *vm = vcpu->vm;
+	uint32_t n = vm->arch.supported_cpuid_count;
+	struct hv_x86_cpuid_entry *table = malloc(n * sizeof(*table));
+	int ret;
+
+	if (!table)
+		return hv_err(-ENOMEM, "allocating the CPUID table");
+	memcpy(table, vm->arch.supported_cpuid, n * sizeof(*table));
+	hv_x86_cpuid_set_apic_id(table, n, vcpu->index);
+	ret = hv_vcpu_set_cpuid(vcpu, table, n);
+	free(table);
+	return ret;
+}

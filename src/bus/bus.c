@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * I/O bus: non-overlapping ranges sorted by base, found by binary search.
+ * A read-write lock lets every vCPU dispatch at once while registration
+ * waits for in-flight callbacks, so unregister() means "never called again".
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvlib/bus.h"
+#include "util/error.h"
+
+#define HV_PIO_LIMIT 0x10000ull
+
+struct hv_bus_range {
+	uint64_t base;
+	uint64_t len;
+	hv_io_fn fn;
+	void *opaque;
+	uint32_t handle;
+	char name[32];
+};
+
+struct hv_bus {
+	enum hv_bus_space space;
+	pthread_rwlock_t lock;
+	struct hv_bus_range *ranges; /* sorted by base */
+	uint32_t count;
+	uint32_t capacity;
+	uint32_t next_handle;
+};
+
+HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
+{
+	struct hv_bus *bus;
+
+	if (space != HV_BUS_PIO && space != HV_BUS_MMIO)
+		return hv_err(-EINVAL, "unknown bus space %d", (int)space);
+	bus = calloc(1, sizeof(*bus));
+	if (!bus)
+		return hv_err(-ENOMEM, "allocating an I/O bus");
+	if (pthread_rwlock_init(&bus->lock, NULL)) {
+		free(bus);
+		return hv_err(-ENOMEM, "initialising an I/O bus lock");
+	}
+	bus->space = space;
+	bus->next_handle = 1;
+	*out = bus;
+	return 0;
+}
+
+HV_EXPORT void hv_bus_destroy(struct hv_bus *bus)
+{
+	if (!bus)
+		return;
+	pthread_rwlock_destroy(&bus->lock);
+	free(bus->ranges);
+	free(bus);
+}
+
+static const char *space_name(const struct hv_bus *bus)
+{
+	return bus->space == HV_BUS_PIO ? "port I/O" : "MMIO";
+}
+
+/* Index of the last range with base <= addr, or -1.  Caller holds the lock. */
+static int64_t find_floor(const struct hv_bus *bus, uint64_t addr)
+{
+	int64_t lo = 0, hi = (int64_t)bus->count - 1, best = -1;
+
+	while (lo <= hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+
+		if (bus->ranges[mid].base <= addr) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return best;
+}
+
+static int check_new_range(const struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn)
+{
+	int64_t i;
+
+	if (!fn || len == 0)
+		return hv_err(-EINVAL, "%s range at 0x%llx: needs a callback and a length",
+			      space_name(bus), (unsigned long long)base);
+	if (base + len < base)
+		return hv_err(-EOVERFLOW, "%s range 0x%llx+0x%llx wraps around", space_name(bus),
+			      (unsigned long long)base, (unsigned long long)len);
+	if (bus->space == HV_BUS_PIO && base + len > HV_PIO_LIMIT)
+		return hv_err(-EINVAL, "port range 0x%llx+0x%llx goes beyond port 0xffff",
+			      (unsigned long long)base, (unsigned long long)len);
+	/* Overlap: the floor of the new end, if it starts before that end,
+	 * is the only candidate that can reach into the new range. */
+	i = find_floor(bus, base + len - 1);
+	if (i >= 0) {
+		const struct hv_bus_range *r = &bus->ranges[i];
+
+		if (r->base + r->len > base)
+			return hv_err(-EEXIST,
+				      "%s range 0x%llx-0x%llx overlaps '%s' at 0x%llx-0x%llx",
+				      space_name(bus), (unsigned long long)base,
+				      (unsigned long long)(base + len - 1), r->name,
+				      (unsigned long long)r->base,
+				      (unsigned long long)(r->base + r->len - 1));
+	}
+	return 0;
+}
+
+static int grow(struct hv_bus *bus)
+{
+	struct hv_bus_range *ranges;
+	uint32_t capacity;
+
+	if (bus->count < bus->capacity)
+		return 0;
+	capacity = bus->capacity ? bus->capacity * 2 : 16;
+	ranges = realloc(bus->ranges, capacity * sizeof(*ranges));
+	if (!ranges)
+		return hv_err(-ENOMEM, "growing the %s bus", space_name(bus));
+	bus->ranges = ranges;
+	bus->capacity = capacity;
+	return 0;
+}
+
+HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn,
+			      void *opaque, const char *name, uint32_t *handle_out)
+{
+	struct hv_bus_range *r;
+	int64_t pos;
+	int ret;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	ret = check_new_range(bus, base, len, fn);
+	if (!ret)
+		ret = grow(bus);
+	if (ret)
+		goto out;
+	pos = find_floor(bus, base) + 1;
+	memmove(&bus->ranges[pos + 1], &bus->ranges[pos],
+		(bus->count - (uint64_t)pos) * sizeof(*r));
+	r = &bus->ranges[pos];
+	memset(r, 0, sizeof(*r));
+	r->base = base;
+	r->len = len;
+	r->fn = fn;
+	r->opaque = opaque;
+	r->handle = bus->next_handle++;
+	strncpy(r->name, name ? name : "unnamed", sizeof(r->name) - 1);
+	bus->count++;
+	if (handle_out)
+		*handle_out = r->handle;
+out:
+	pthread_rwlock_unlock(&bus->lock);
+	return ret;
+}
+
+HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
+{
+	int ret = -ENOENT;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	for (uint32_t i = 0; i < bus->count; i++) {
+		if (bus->ranges[i].handle != handle)
+			continue;
+		memmove(&bus->ranges[i], &bus->ranges[i + 1],
+			(bus->count - i - 1) * sizeof(bus->ranges[0]));
+		bus->count--;
+		ret = 0;
+		break;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	if (ret)
+		return hv_err(ret, "%s bus: no range with handle %u", space_name(bus), handle);
+	return 0;
+}
+
+static uint64_t width_mask(uint32_t width)
+{
+	return width >= 8 ? ~0ull : (1ull << (width * 8)) - 1;
+}
+
+HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width, bool is_write,
+			      uint64_t *value)
+{
+	const struct hv_bus_range *r;
+	int64_t i;
+	int ret;
+
+	if (width == 0 || width > 8 || addr + width < addr) {
+		if (!is_write)
+			*value = ~0ull;
+		return -EINVAL;
+	}
+	if (is_write)
+		*value &= width_mask(width);
+	pthread_rwlock_rdlock(&bus->lock);
+	i = find_floor(bus, addr);
+	r = i >= 0 ? &bus->ranges[i] : NULL;
+	/* addr - base < len, and the access must end inside the range too. */
+	if (!r || addr - r->base >= r->len || width > r->len - (addr - r->base)) {
+		ret = -ENOENT;
+	} else {
+		if (!is_write)
+			*value = 0;
+		ret = r->fn(r->opaque, addr - r->base, width, is_write, value);
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	if (!is_write)
+		*value = ret ? width_mask(width) : *value & width_mask(width);
+	return ret;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Managed vCPU threads: run hv_vcpu_run() in a loop, hand exits to the
+ * embedder's callback, and park for pause or end for stop on request.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "vcpu/vcpu_internal.h"
+
+/* Wait while paused; true when the thread should end.  Called with lock held. */
+static bool park_if_asked(struct hv_vcpu *vcpu)
+{
+	while (vcpu->pause_requested && !vcpu->stop_requested) {
+		vcpu->paused = true;
+		pthread_cond_broadcast(&vcpu->cond);
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+	}
+	vcpu->paused = false;
+	return vcpu->stop_requested;
+}
+
+static bool internal_kick(struct hv_vcpu *vcpu)
+{
+	bool internal;
+
+	pthread_mutex_lock(&vcpu->lock);
+	internal = vcpu->stop_requested || vcpu->pause_requested;
+	pthread_mutex_unlock(&vcpu->lock);
+	return internal;
+}
+
+static void *thread_main(void *arg)
+{
+	struct hv_vcpu *vcpu = arg;
+	struct hv_exit exit;
+	int result = 0;
+
+	memset(&exit, 0, sizeof(exit));
+	for (;;) {
+		bool stop;
+
+		pthread_mutex_lock(&vcpu->lock);
+		stop = park_if_asked(vcpu);
+		pthread_mutex_unlock(&vcpu->lock);
+		if (stop) {
+			memset(&exit, 0, sizeof(exit));
+			exit.reason = HV_EXIT_STOP;
+			break;
+		}
+		result = hv_vcpu_run(vcpu, &exit);
+		if (result) {
+			hv_vm_logf(vcpu->vm, HV_LOG_ERROR, "vCPU %u: %s", vcpu->index,
+				   hv_last_error());
+			break;
+		}
+		if (exit.reason == HV_EXIT_KICKED && internal_kick(vcpu))
+			continue;
+		if (!vcpu->fn || vcpu->fn(vcpu->fn_opaque, vcpu, &exit))
+			break;
+	}
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->ended = true;
+	vcpu->thread_result = result;
+	vcpu->last_exit = exit;
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+	return NULL;
+}
+
+HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaque)
+{
+	int ret;
+
+	pthread_mutex_lock(&vcpu->lock);
+	if (vcpu->managed) {
+		pthread_mutex_unlock(&vcpu->lock);
+		return hv_err(-EBUSY, "vCPU %u: already started", vcpu->index);
+	}
+	vcpu->fn = fn;
+	vcpu->fn_opaque = opaque;
+	vcpu->stop_requested = vcpu->pause_requested = vcpu->paused = vcpu->ended = false;
+	vcpu->joined = false;
+	ret = -pthread_create(&vcpu->thread, NULL, thread_main, vcpu);
+	if (!ret)
+		vcpu->managed = true;
+	pthread_mutex_unlock(&vcpu->lock);
+	if (ret)
+		return hv_err_sys(ret, "starting the thread of vCPU %u", vcpu->index);
+	return 0;
+}
+
+HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->stop_requested = true;
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+	return hv_vcpu_kick(vcpu);
+}
+
+HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
+{
+	int ret;
+
+	pthread_mutex_lock(&vcpu->lock);
+	if (!vcpu->managed || vcpu->joined) {
+		pthread_mutex_unlock(&vcpu->lock);
+		return hv_err(-EINVAL, "vCPU %u: no managed thread to join", vcpu->index);
+	}
+	vcpu->joined = true;
+	pthread_mutex_unlock(&vcpu->lock);
+
+	pthread_join(vcpu->thread, NULL);
+
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->managed = false;
+	ret = vcpu->thread_result;
+	if (last_exit)
+		*last_exit = vcpu->last_exit;
+	pthread_mutex_unlock(&vcpu->lock);
+	return ret;
+}
+
+HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vcpu->lock);
+	if (!vcpu->managed) {
+		pthread_mutex_unlock(&vcpu->lock);
+		return hv_err(-EINVAL, "vCPU %u: pause needs a managed thread", vcpu->index);
+	}
+	vcpu->pause_requested = true;
+	pthread_mutex_unlock(&vcpu->lock);
+	hv_vcpu_kick(vcpu);
+	pthread_mutex_lock(&vcpu->lock);
+	while (!vcpu->paused && !vcpu->ended)
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+	if (vcpu->ended)
+		ret = -ESRCH;
+	pthread_mutex_unlock(&vcpu->lock);
+	if (ret)
+		return hv_err(ret, "vCPU %u: its thread has ended", vcpu->index);
+	return 0;
+}
+
+HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
+{
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->pause_requested = false;
+	pthread_cond_broadcast(&vcpu->cond);
+	pthread_mutex_unlock(&vcpu->lock);
+	return 0;
+}
+
+void hv_vcpu_thread_shutdown(struct hv_vcpu *vcpu)
+{
+	bool running;
+
+	pthread_mutex_lock(&vcpu->lock);
+	running = vcpu->managed && !vcpu->joined;
+	pthread_mutex_unlock(&vcpu->lock);
+	if (running) {
+		hv_vcpu_stop(vcpu);
+		hv_vcpu_join(vcpu, NULL);
+	}
+}
