@@ -39,8 +39,12 @@
 #include "bus.h"
 #include "vm.h"
 #include "vcpu.h"
+#include "serial.h"
+#include "loader.h"
+#include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"
+#include "i8042.h"
 #endif
 
 #endif /* HVLIB_HVLIB_H */

@@ -134,6 +134,8 @@ HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu);
  * Managed thread.  fn (on the vCPU thread) sees every exit hv_vcpu_run()
  * returns except kicks used internally for pause/stop; it returns 0 to keep
  * running or non-zero to end the thread.  fn NULL: stop on the first exit.
+ * If KVM_RUN itself fails, fn is called once more with HV_EXIT_INTERNAL_ERROR,
+ * kvm_reason 0 and u.internal.data[0] = the -errno, and the thread ends.
  * -EBUSY: already started.
  */
 typedef int (*hv_vcpu_exit_fn)(void *opaque, struct hv_vcpu *vcpu, const struct hv_exit *exit);
@@ -152,6 +154,16 @@ HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit);
  * thread has ended. */
 HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu);
 HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu);
+
+/*
+ * Pin the vCPU's managed thread to host CPUs cpus[0..n-1] (n 0: no pinning).
+ * Applies when the thread starts, or at once if it runs.  Embedders running
+ * their own loop pin their own thread.  -EINVAL: a CPU number beyond what
+ * the host supports; errors from sched_setaffinity (e.g. a CPU outside the
+ * process's cpuset) come from the running thread at once, or from
+ * hv_vcpu_join() if it could not be applied at start.
+ */
+HV_EXPORT int hv_vcpu_set_affinity(struct hv_vcpu *vcpu, const uint32_t *cpus, uint32_t n);
 
 #ifdef __cplusplus
 }

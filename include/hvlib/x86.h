@@ -129,6 +129,26 @@ HV_EXPORT uint64_t hv_x86_identity_map_bytes(uint64_t identity_bytes);
 HV_EXPORT int hv_x86_build_identity_map(void *buf, uint64_t buf_bytes, uint64_t buf_gpa,
 					uint64_t identity_bytes, uint64_t *cr3);
 
+/*
+ * Linux boot.  hv_x86_setup_linux64(): the 64-bit boot protocol of a bzImage
+ * (long mode, identity map of 4 GiB built at scratch_gpa, which needs
+ * hv_x86_long_mode_scratch_bytes(0) bytes of RAM; RSI = zero page).
+ * hv_x86_setup_pvh(): the PVH entry of an ELF vmlinux (flat 32-bit protected
+ * mode, paging off, EBX = hvm_start_info).
+ */
+HV_EXPORT int hv_x86_setup_linux64(struct hv_vcpu *vcpu, uint64_t entry, uint64_t zero_page,
+				   uint64_t scratch_gpa);
+HV_EXPORT int hv_x86_setup_pvh(struct hv_vcpu *vcpu, uint32_t entry, uint32_t start_info);
+
+/*
+ * What a PC-like platform gives every vCPU before the guest starts: CPUID
+ * with this vCPU's APIC id and a topology of nr_vcpus cores, boot-time MSRs
+ * (MTRRs write-back, fast strings, syscall MSRs cleared), and with an
+ * in-kernel irqchip the LAPIC's LINT0 = ExtINT and LINT1 = NMI.
+ * Call on every vCPU, application processors included.
+ */
+HV_EXPORT int hv_x86_setup_platform_vcpu(struct hv_vcpu *vcpu, uint32_t nr_vcpus);
+
 #ifdef __cplusplus
 }
 #endif

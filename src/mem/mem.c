@@ -386,7 +386,8 @@ HV_EXPORT int hv_mem_set_dirty_log(struct hv_mem *mem, uint32_t id, bool enable)
 
 HV_EXPORT size_t hv_mem_dirty_bitmap_bytes(uint64_t region_bytes)
 {
-	uint64_t pages = (region_bytes + HV_PAGE_SIZE - 1) / HV_PAGE_SIZE;
+	/* Rounded up without adding first: no wrap for lengths near 2^64. */
+	uint64_t pages = region_bytes / HV_PAGE_SIZE + (region_bytes % HV_PAGE_SIZE != 0);
 
 	return (size_t)((pages + 63) / 64 * 8);
 }

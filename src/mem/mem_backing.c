@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,11 +19,15 @@ static const char *region_name(const struct hv_mem_region *r)
 
 static int map_anon(struct hv_mem_region *r)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	void *p;
 
+	/* Hugepages are reserved from the pool at mmap() time, so a short pool
+	 * is -ENOMEM here; with MAP_NORESERVE it would be SIGBUS on first touch. */
 	if (r->flags & HV_MEM_F_HUGEPAGES)
 		flags |= MAP_HUGETLB;
+	else
+		flags |= MAP_NORESERVE;
 	p = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		return hv_err_sys(-errno, "mapping %llu bytes of %s memory for '%s'",
@@ -35,15 +41,20 @@ static int map_anon(struct hv_mem_region *r)
 	return 0;
 }
 
+/* Linux refuses memfd names longer than this; region names have no limit. */
+#define HV_MEMFD_NAME_MAX 249
+
 static int map_memfd(struct hv_mem_region *r)
 {
 	unsigned int mfd_flags = MFD_CLOEXEC;
+	char name[HV_MEMFD_NAME_MAX + 1];
 	int fd, ret;
 	void *p;
 
 	if (r->flags & HV_MEM_F_HUGEPAGES)
 		mfd_flags |= MFD_HUGETLB;
-	fd = memfd_create(region_name(r), mfd_flags);
+	snprintf(name, sizeof(name), "%s", region_name(r));
+	fd = memfd_create(name, mfd_flags);
 	if (fd < 0)
 		return hv_err_sys(-errno, "memfd_create for '%s'", region_name(r));
 	if (ftruncate(fd, (off_t)r->bytes) < 0) {
@@ -77,6 +88,11 @@ static int map_file(struct hv_mem_region *r, const struct hv_mem_region_config *
 
 	if (fstat(cfg->fd, &st) < 0)
 		return hv_err_sys(-errno, "guest memory region '%s': fd %d", region_name(r), cfg->fd);
+	if (r->bytes > (uint64_t)INT64_MAX || cfg->fd_offset > (uint64_t)INT64_MAX - r->bytes)
+		return hv_err(-EINVAL, "guest memory region '%s': file offset 0x%llx + 0x%llx "
+				       "bytes is beyond any file",
+			      region_name(r), (unsigned long long)cfg->fd_offset,
+			      (unsigned long long)r->bytes);
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < cfg->fd_offset + r->bytes)
 		return hv_err(-EINVAL,
 			      "guest memory region '%s': file has %lld bytes, the region needs "

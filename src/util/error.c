@@ -11,6 +11,7 @@
 
 static _Thread_local char last_error[HV_ERR_MAX];
 
+__attribute__((format(printf, 1, 0)))
 static void set_message(const char *fmt, va_list ap, int append_errno, int err)
 {
 	int n = vsnprintf(last_error, sizeof(last_error), fmt, ap);

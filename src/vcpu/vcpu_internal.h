@@ -4,6 +4,7 @@
 #define HV_VCPU_INTERNAL_H
 
 #include <linux/kvm.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -46,6 +47,8 @@ struct hv_vcpu {
 	struct hv_exit last_exit;
 	hv_vcpu_exit_fn fn;
 	void *fn_opaque;
+	cpu_set_t affinity;
+	bool pinned;
 
 	struct hv_arch_vcpu arch;
 };

@@ -3,6 +3,7 @@
  * Managed vCPU threads: run hv_vcpu_run() in a loop, hand exits to the
  * embedder's callback, and park for pause or end for stop on request.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 
@@ -38,6 +39,17 @@ static void *thread_main(void *arg)
 	int result = 0;
 
 	memset(&exit, 0, sizeof(exit));
+	pthread_mutex_lock(&vcpu->lock);
+	if (vcpu->pinned)
+		result = -pthread_setaffinity_np(pthread_self(), sizeof(vcpu->affinity),
+						 &vcpu->affinity);
+	pthread_mutex_unlock(&vcpu->lock);
+	if (result) {
+		hv_vm_logf(vcpu->vm, HV_LOG_ERROR, "vCPU %u: pinning its thread failed: %s",
+			   vcpu->index, hv_strerror(result));
+		exit.reason = HV_EXIT_STOP;
+		goto out;
+	}
 	for (;;) {
 		bool stop;
 
@@ -53,6 +65,13 @@ static void *thread_main(void *arg)
 		if (result) {
 			hv_vm_logf(vcpu->vm, HV_LOG_ERROR, "vCPU %u: %s", vcpu->index,
 				   hv_last_error());
+			/* Tell the embedder, who may be waiting on this vCPU. */
+			memset(&exit, 0, sizeof(exit));
+			exit.reason = HV_EXIT_INTERNAL_ERROR;
+			exit.u.internal.ndata = 1;
+			exit.u.internal.data[0] = (uint64_t)(int64_t)result;
+			if (vcpu->fn)
+				vcpu->fn(vcpu->fn_opaque, vcpu, &exit);
 			break;
 		}
 		if (exit.reason == HV_EXIT_KICKED && internal_kick(vcpu))
@@ -60,6 +79,7 @@ static void *thread_main(void *arg)
 		if (!vcpu->fn || vcpu->fn(vcpu->fn_opaque, vcpu, &exit))
 			break;
 	}
+out:
 	pthread_mutex_lock(&vcpu->lock);
 	vcpu->ended = true;
 	vcpu->thread_result = result;
@@ -152,6 +172,33 @@ HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
 	vcpu->pause_requested = false;
 	pthread_cond_broadcast(&vcpu->cond);
 	pthread_mutex_unlock(&vcpu->lock);
+	return 0;
+}
+
+HV_EXPORT int hv_vcpu_set_affinity(struct hv_vcpu *vcpu, const uint32_t *cpus, uint32_t n)
+{
+	cpu_set_t set;
+	int ret = 0;
+
+	CPU_ZERO(&set);
+	for (uint32_t i = 0; i < n; i++) {
+		if (cpus[i] >= CPU_SETSIZE)
+			return hv_err(-EINVAL, "vCPU %u: host CPU %u is beyond %d", vcpu->index,
+				      cpus[i], CPU_SETSIZE - 1);
+		CPU_SET(cpus[i], &set);
+	}
+	pthread_mutex_lock(&vcpu->lock);
+	vcpu->affinity = set;
+	vcpu->pinned = n > 0;
+	if (vcpu->managed && !vcpu->ended) {
+		if (!n)
+			for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+				CPU_SET(cpu, &set);
+		ret = -pthread_setaffinity_np(vcpu->thread, sizeof(set), &set);
+	}
+	pthread_mutex_unlock(&vcpu->lock);
+	if (ret)
+		return hv_err_sys(ret, "vCPU %u: pinning to the given host CPUs", vcpu->index);
 	return 0;
 }
 

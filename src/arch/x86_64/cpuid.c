@@ -17,32 +17,36 @@ _Static_assert(offsetof(struct hv_x86_cpuid_entry, edx) ==
 
 #define HV_CPUID_MAX_ENTRIES 256u
 
-struct cpuid_buffer {
-	struct kvm_cpuid2 header;
-	struct kvm_cpuid_entry2 entries[HV_CPUID_MAX_ENTRIES];
-};
+/* struct kvm_cpuid2 ends in a flexible array of entries. */
+static struct kvm_cpuid2 *cpuid_alloc(uint32_t nent)
+{
+	struct kvm_cpuid2 *buf = calloc(1, sizeof(*buf) + nent * sizeof(buf->entries[0]));
+
+	if (buf)
+		buf->nent = nent;
+	return buf;
+}
 
 int hv_x86_cpuid_load_supported(struct hv_vm *vm)
 {
-	struct cpuid_buffer *buf = calloc(1, sizeof(*buf));
+	struct kvm_cpuid2 *buf = cpuid_alloc(HV_CPUID_MAX_ENTRIES);
 	int ret;
 
 	if (!buf)
 		return hv_err(-ENOMEM, "allocating the CPUID table");
-	buf->header.nent = HV_CPUID_MAX_ENTRIES;
 	ret = hv_kvm_ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, buf);
 	if (ret) {
 		free(buf);
 		return hv_err_sys(ret, "KVM_GET_SUPPORTED_CPUID");
 	}
-	vm->arch.supported_cpuid = malloc(buf->header.nent * sizeof(struct hv_x86_cpuid_entry));
+	vm->arch.supported_cpuid = malloc(buf->nent * sizeof(struct hv_x86_cpuid_entry));
 	if (!vm->arch.supported_cpuid) {
 		free(buf);
 		return hv_err(-ENOMEM, "allocating the CPUID table");
 	}
 	memcpy(vm->arch.supported_cpuid, buf->entries,
-	       buf->header.nent * sizeof(struct hv_x86_cpuid_entry));
-	vm->arch.supported_cpuid_count = buf->header.nent;
+	       buf->nent * sizeof(struct hv_x86_cpuid_entry));
+	vm->arch.supported_cpuid_count = buf->nent;
 	free(buf);
 	return 0;
 }
@@ -88,19 +92,70 @@ void hv_x86_cpuid_set_apic_id(struct hv_x86_cpuid_entry *entries, uint32_t n, ui
 	}
 }
 
+static uint32_t bits_for(uint32_t count)
+{
+	uint32_t bits = 0;
+
+	while ((1u << bits) < count)
+		bits++;
+	return bits;
+}
+
+void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, uint32_t apic_id,
+			       uint32_t nr_vcpus)
+{
+	uint32_t core_bits = bits_for(nr_vcpus);
+
+	hv_x86_cpuid_set_apic_id(entries, n, apic_id);
+	for (uint32_t i = 0; i < n; i++) {
+		struct hv_x86_cpuid_entry *e = &entries[i];
+
+		switch (e->function) {
+		case 0x1:
+			e->ebx = (e->ebx & 0xff00ffffu) | ((nr_vcpus & 0xff) << 16);
+			if (nr_vcpus > 1)
+				e->edx |= 1u << 28; /* HTT: the logical count is valid */
+			break;
+		case 0x4:
+			/* EAX[31:26]: cores per package - 1; one thread per cache. */
+			if (e->eax & 0x1f)
+				e->eax = (e->eax & 0x03ffc3ffu) | ((nr_vcpus - 1) << 26);
+			break;
+		case 0xb:
+			if (e->index == 0) { /* SMT level: one thread per core */
+				e->eax = 0;
+				e->ebx = 1;
+				e->ecx = (1u << 8) | e->index;
+			} else if (e->index == 1) { /* core level */
+				e->eax = core_bits;
+				e->ebx = nr_vcpus;
+				e->ecx = (2u << 8) | e->index;
+			} else {
+				e->eax = e->ebx = 0;
+				e->ecx = e->index;
+			}
+			break;
+		case 0x80000008:
+			e->ecx = (e->ecx & ~0xf0ffu) | (core_bits << 12) | ((nr_vcpus - 1) & 0xff);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 HV_EXPORT int hv_vcpu_set_cpuid(struct hv_vcpu *vcpu, const struct hv_x86_cpuid_entry *entries,
 				uint32_t n)
 {
-	struct cpuid_buffer *buf;
+	struct kvm_cpuid2 *buf;
 	int ret;
 
 	if (n > HV_CPUID_MAX_ENTRIES)
 		return hv_err(-E2BIG, "vCPU %u: %u CPUID entries, at most %u", vcpu->index, n,
 			      HV_CPUID_MAX_ENTRIES);
-	buf = calloc(1, sizeof(*buf));
+	buf = cpuid_alloc(n);
 	if (!buf)
 		return hv_err(-ENOMEM, "allocating the CPUID table");
-	buf->header.nent = n;
 	memcpy(buf->entries, entries, n * sizeof(*entries));
 	ret = hv_kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, buf);
 	free(buf);

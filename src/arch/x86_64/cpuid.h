@@ -18,4 +18,10 @@ int hv_x86_cpuid_apply_default(struct hv_vcpu *vcpu);
  * apic_id.  Pure. */
 void hv_x86_cpuid_set_apic_id(struct hv_x86_cpuid_entry *entries, uint32_t n, uint32_t apic_id);
 
+/* Describe nr_vcpus single-threaded cores in one package, this vCPU being
+ * apic_id: leaves 0x1 (logical count, HTT), 0x4 (cores), 0xb (x2APIC
+ * topology) and 0x80000008 (AMD core count).  Pure. */
+void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, uint32_t apic_id,
+			       uint32_t nr_vcpus);
+
 #endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvrun: a command-line VMM on hvlib's micro-VM layer.
+ *
+ *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
+ *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
+ *
+ * The guest's serial console is this terminal: its output on stdout, stdin
+ * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
+ * Exit status: 0 power-off, 2 reboot, 3 guest crash, 4 timeout, 1 error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <hvlib/hvlib.h>
+#include <hvlib/microvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PIN 256
+
+struct options {
+	struct hv_microvm_config cfg;
+	uint32_t pin[MAX_PIN];
+	int timeout_s;
+	int verbose;
+};
+
+static int signal_pipe[2] = { -1, -1 };
+static struct termios saved_tty;
+static int tty_raw;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: hvrun --kernel FILE [OPTION]...\n"
+		"Boot a Linux micro-VM on KVM with its serial console on this terminal.\n\n"
+		"  -k, --kernel FILE     bzImage or ELF vmlinux (required)\n"
+		"  -i, --initrd FILE     initramfs\n"
+		"  -c, --cmdline STR     kernel command line (default \"%s\")\n"
+		"  -m, --memory SIZE     guest RAM, e.g. 256M, 1G (default 256M)\n"
+		"  -n, --cpus N          vCPUs (default 1)\n"
+		"  -p, --pin LIST        host CPU for each vCPU, e.g. 2,3\n"
+		"      --pvh             boot a bzImage through its PVH entry point\n"
+		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
+		"  -v, --verbose         log hvlib diagnostics to stderr\n"
+		"  -h, --help            show this help\n\n"
+		"Exit status: 0 guest powered off, 2 guest rebooted, 3 guest crashed,\n"
+		"4 timeout, 1 any other failure (with a message on stderr).\n",
+		HV_MICROVM_DEFAULT_CMDLINE);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'G': case 'g': v <<= 30; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'K': case 'k': v <<= 10; end++; break;
+	case '\0': v <<= 20; break; /* plain numbers are MiB */
+	default: return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (end[0] == 'i' && end[1] == 'B') ? 2 : 1;
+	*out = v;
+	return *end ? -1 : 0;
+}
+
+static int parse_pin(const char *s, struct options *o)
+{
+	uint32_t n = 0;
+
+	while (*s) {
+		char *end;
+		unsigned long cpu = strtoul(s, &end, 10);
+
+		if (end == s || n == MAX_PIN || cpu > 65535)
+			return -1;
+		o->pin[n++] = (uint32_t)cpu;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	o->cfg.pin_cpus = o->pin;
+	o->cfg.nr_pin_cpus = n;
+	return n ? 0 : -1;
+}
+
+static void log_stderr(void *opaque, enum hv_log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	(void)opaque;
+	fprintf(stderr, "hvrun: %s: %s\n", names[level & 3], msg);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' }, { "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'n' },   { "pin", required_argument, NULL, 'p' },
+		{ "pvh", no_argument, NULL, 'P' },          { "timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	hv_microvm_config_init(&o->cfg);
+	o->cfg.console_out_fd = STDOUT_FILENO;
+	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:vh", longopts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'k': o->cfg.kernel = optarg; break;
+		case 'i': o->cfg.initrd = optarg; break;
+		case 'c': o->cfg.cmdline = optarg; break;
+		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
+		case 'v': o->verbose = 1; break;
+		case 'h': usage(stdout); exit(0);
+		case 'm':
+			if (parse_size(optarg, &o->cfg.mem_bytes))
+				return fprintf(stderr, "hvrun: bad --memory '%s' (e.g. 512M, 2G)\n",
+					       optarg), -1;
+			break;
+		case 'n':
+			o->cfg.nr_vcpus = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !o->cfg.nr_vcpus)
+				return fprintf(stderr, "hvrun: bad --cpus '%s'\n", optarg), -1;
+			break;
+		case 'p':
+			if (parse_pin(optarg, o))
+				return fprintf(stderr, "hvrun: bad --pin '%s' (e.g. 2,3)\n", optarg), -1;
+			break;
+		case 't':
+			o->timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o->timeout_s <= 0)
+				return fprintf(stderr, "hvrun: bad --timeout '%s'\n", optarg), -1;
+			break;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		return fprintf(stderr, "hvrun: unexpected argument '%s'\n", argv[optind]), -1;
+	if (!o->cfg.kernel)
+		return fprintf(stderr, "hvrun: --kernel is required (see --help)\n"), -1;
+	if (o->verbose) {
+		o->cfg.log_fn = log_stderr;
+		o->cfg.log_level = HV_LOG_DEBUG;
+	}
+	return 0;
+}
+
+static void on_signal(int signo)
+{
+	int saved = errno;
+	char c = (char)signo;
+
+	if (write(signal_pipe[1], &c, 1) < 0) {
+		/* Nothing to do: the pipe is full, a stop is already pending. */
+	}
+	errno = saved;
+}
+
+static void restore_tty(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tty);
+}
+
+/* Raw input, so the guest sees every key; ISIG stays so Ctrl-C stops hvrun. */
+static void make_tty_raw(void)
+{
+	struct termios raw;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tty))
+		return;
+	raw = saved_tty;
+	cfmakeraw(&raw);
+	raw.c_lflag |= ISIG;
+	raw.c_oflag |= OPOST | ONLCR;
+	if (!tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)) {
+		tty_raw = 1;
+		atexit(restore_tty);
+	}
+}
+
+static void forward_input(struct hv_microvm *vm, int *stdin_open)
+{
+	uint8_t buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+	size_t done = 0;
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			*stdin_open = 0;
+		return;
+	}
+	/* The UART FIFO holds 64 bytes: wait for the guest to drain it. */
+	while (done < (size_t)n) {
+		size_t took = hv_microvm_console_input(vm, buf + done, (size_t)n - done);
+		struct timespec ts = { 0, 1000000 };
+
+		done += took;
+		if (!took && poll(&(struct pollfd){ .fd = hv_microvm_poll_fd(vm), .events = POLLIN },
+				  1, 0) == 1)
+			return; /* the guest stopped: drop the rest */
+		if (!took)
+			nanosleep(&ts, NULL);
+	}
+}
+
+static int exit_status(const struct hv_microvm_status *st, int timed_out)
+{
+	if (timed_out)
+		return fprintf(stderr, "hvrun: timeout: the guest was stopped\n"), 4;
+	switch (st->reason) {
+	case HV_STOP_POWEROFF: return 0;
+	case HV_STOP_REBOOT: return fprintf(stderr, "hvrun: %s\n", st->message), 2;
+	case HV_STOP_CRASH: return fprintf(stderr, "hvrun: %s\n", st->message), 3;
+	case HV_STOP_REQUESTED: return fprintf(stderr, "hvrun: interrupted\n"), 1;
+	default: return fprintf(stderr, "hvrun: %s\n", st->message), 1;
+	}
+}
+
+static int run(struct hv_microvm *vm, const struct options *o)
+{
+	struct hv_microvm_status st;
+	int stdin_open = 1, timed_out = 0;
+	time_t deadline = o->timeout_s ? time(NULL) + o->timeout_s : 0;
+
+	make_tty_raw();
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = hv_microvm_poll_fd(vm), .events = POLLIN },
+			{ .fd = signal_pipe[0], .events = POLLIN },
+			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+		int ret = poll(fds, 3, deadline ? 200 : -1);
+
+		if (ret < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents || (deadline && time(NULL) >= deadline)) {
+			timed_out = !fds[1].revents;
+			hv_microvm_stop(vm);
+			break;
+		}
+		if (fds[2].revents)
+			forward_input(vm, &stdin_open);
+	}
+	if (hv_microvm_wait(vm, -1, &st))
+		return fprintf(stderr, "hvrun: %s\n", hv_last_error()), 1;
+	restore_tty();
+	return exit_status(&st, timed_out);
+}
+
+int main(int argc, char **argv)
+{
+	struct hv_microvm *vm = NULL;
+	struct options o;
+	int status;
+
+	memset(&o, 0, sizeof(o));
+	if (parse_args(argc, argv, &o))
+		return 1;
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK)) {
+		perror("hvrun: pipe");
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (hv_microvm_create(&o.cfg, &vm) || hv_microvm_start(vm)) {
+		fprintf(stderr, "hvrun: %s\n", hv_last_error());
+		hv_microvm_destroy(vm);
+		return 1;
+	}
+	status = run(vm, &o);
+	hv_microvm_destroy(vm);
+	return status;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvlib/microvm.h - boot a Linux micro-VM in a dozen lines.
+ *
+ *	struct hv_microvm_config cfg;
+ *	struct hv_microvm_status st;
+ *	struct hv_microvm *vm;
+ *
+ *	hv_microvm_config_init(&cfg);
+ *	cfg.kernel = "vmlinuz";
+ *	cfg.initrd = "initrd.cpio";
+ *	cfg.cmdline = "console=ttyS0 quiet";
+ *	cfg.mem_bytes = 256 << 20;
+ *	cfg.nr_vcpus = 2;
+ *	cfg.console_out_fd = 1;
+ *	if (hv_microvm_create(&cfg, &vm) || hv_microvm_start(vm) ||
+ *	    hv_microvm_wait(vm, -1, &st))
+ *		fprintf(stderr, "%s\n", hv_last_error());
+ *	hv_microvm_destroy(vm);
+ *
+ * The micro-VM is a PC without firmware: the kernel is loaded directly
+ * (bzImage through the 64-bit boot protocol, or an ELF vmlinux through PVH),
+ * with ACPI tables (hardware-reduced), in-kernel LAPICs/IOAPIC/PIC/PIT, a
+ * 16550 UART on COM1 (IRQ 4) as console, and an i8042 for reboot.
+ *
+ * It never takes over the process: each vCPU runs on its own thread; no
+ * signal handler beyond hvlib's kick signal is installed; nothing is printed
+ * unless the console is pointed at an fd.  Several micro-VMs may run at once.
+ *
+ * Threading: hv_microvm_console_input(), hv_microvm_stop() and
+ * hv_microvm_poll_fd() may be called from any thread at any time;
+ * create/start/wait/destroy from one controlling thread.
+ */
+#ifndef HVLIB_MICROVM_H
+#define HVLIB_MICROVM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hv_microvm;
+
+/* Micro-VM flags. */
+#define HV_MICROVM_F_PVH       (1u << 0) /* boot a bzImage through PVH (its vmlinux is extracted) */
+#define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
+#define HV_MICROVM_F_ALL       0x3u
+
+/* Console output sink: bytes the guest wrote to its serial console. */
+typedef void (*hv_microvm_console_fn)(void *opaque, const uint8_t *buf, size_t len);
+
+struct hv_microvm_config {
+	uint32_t size;             /* sizeof(struct hv_microvm_config) */
+	uint32_t flags;            /* HV_MICROVM_F_*; unknown bits: -EINVAL */
+	const char *kernel;        /* bzImage or ELF vmlinux (required) */
+	const char *initrd;        /* initramfs, or NULL */
+	const char *cmdline;       /* NULL: HV_MICROVM_DEFAULT_CMDLINE */
+	uint64_t mem_bytes;        /* guest RAM; 0: 256 MiB; rounded up to 2 MiB */
+	uint32_t nr_vcpus;         /* 0: 1 */
+	int32_t console_out_fd;    /* guest console output to this fd (borrowed); -1: none */
+	hv_microvm_console_fn console_fn; /* or to this callback (vCPU threads) */
+	void *console_opaque;
+	const uint32_t *pin_cpus;  /* vCPU i runs on host CPU pin_cpus[i]; NULL: unpinned */
+	uint32_t nr_pin_cpus;      /* entries in pin_cpus: 0, or nr_vcpus */
+	uint32_t log_level;        /* as struct hv_vm_config */
+	hv_log_fn log_fn;
+	void *log_opaque;
+};
+
+#define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
+
+/* Fill *cfg with its size and defaults (console_out_fd -1). */
+HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg);
+
+/*
+ * Create the VM, its memory, devices and vCPUs, and load the kernel, initrd
+ * and command line; nothing runs yet.  Caller owns *out until
+ * hv_microvm_destroy().  Errors: those of hv_vm_create(), the loaders (with
+ * the file name and the problem), -EINVAL for a bad config.
+ */
+HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_microvm **out);
+
+/* Start every vCPU on its own thread.  -EBUSY: already started. */
+HV_EXPORT int hv_microvm_start(struct hv_microvm *vm);
+
+enum hv_stop_reason {
+	HV_STOP_RUNNING = 0,   /* not stopped (yet) */
+	HV_STOP_POWEROFF = 1,  /* the guest powered off (ACPI S5) */
+	HV_STOP_REBOOT = 2,    /* the guest asked for a reset (ACPI reset register, i8042) */
+	HV_STOP_CRASH = 3,     /* triple fault, or KVM reported a guest crash */
+	HV_STOP_ERROR = 4,     /* a vCPU could not go on (KVM error, emulation failure) */
+	HV_STOP_REQUESTED = 5, /* hv_microvm_stop() */
+	HV_STOP_REASON_COUNT
+};
+
+struct hv_microvm_status {
+	uint32_t reason;      /* enum hv_stop_reason */
+	uint32_t vcpu;        /* the vCPU that saw it */
+	int32_t error;        /* HV_STOP_ERROR: the -errno, if any */
+	uint32_t reserved;
+	struct hv_exit exit;  /* the exit that ended the VM, if one did */
+	char message[256];    /* human-readable summary */
+};
+
+/* Name of a stop reason, e.g. "poweroff"; never NULL. */
+HV_EXPORT const char *hv_stop_reason_name(uint32_t reason);
+
+/*
+ * Wait until the guest stops, at most timeout_ms (-1: forever), then stop
+ * and join every vCPU and fill *status.  -ETIMEDOUT: still running (status
+ * untouched); -EINVAL: never started.
+ */
+HV_EXPORT int hv_microvm_wait(struct hv_microvm *vm, int timeout_ms,
+			      struct hv_microvm_status *status);
+
+/* A descriptor that becomes readable once the guest has stopped, for
+ * poll/epoll/asyncio loops (then call hv_microvm_wait(vm, 0, ...)).  Owned by
+ * the micro-VM. */
+HV_EXPORT int hv_microvm_poll_fd(const struct hv_microvm *vm);
+
+/* Stop the guest from outside (reason HV_STOP_REQUESTED unless it already
+ * stopped on its own).  Does not wait. */
+HV_EXPORT int hv_microvm_stop(struct hv_microvm *vm);
+
+/* Feed bytes to the guest's console (host -> guest).  Returns how many were
+ * accepted (the UART's FIFO may be full: retry the rest later). */
+HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *vm, const uint8_t *data, size_t len);
+
+/* The underlying VM and vCPUs, for embedders who want to add devices or
+ * inspect state with the lower-level API.  Owned by the micro-VM. */
+HV_EXPORT struct hv_vm *hv_microvm_vm(struct hv_microvm *vm);
+HV_EXPORT struct hv_vcpu *hv_microvm_vcpu(struct hv_microvm *vm, uint32_t index);
+
+/* Stops and joins any running vCPUs, then frees everything.  NULL: no-op. */
+HV_EXPORT void hv_microvm_destroy(struct hv_microvm *vm);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HVLIB_MICROVM_H */

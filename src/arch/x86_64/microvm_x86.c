@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86 micro-VM platform: a PC without firmware.
+ *
+ * Guest-physical layout:
+ *   0 .. 3 GiB        RAM (low part)
+ *   3 GiB .. 4 GiB    MMIO hole: virtio-mmio devices, IOAPIC 0xfec00000,
+ *                     LAPIC 0xfee00000, KVM's TSS/identity pages 0xfffbc000
+ *   4 GiB ..          RAM beyond 3 GiB, if any
+ * Below 1 MiB, 0x9fc00 .. 0x100000 is reserved in e820 (where a PC has its
+ * EBDA, VGA hole and BIOS); the ACPI tables live there at 0xe0000.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "hvlib/i8042.h"
+#include "hvlib/serial.h"
+#include "hvlib/x86.h"
+#include "microvm/microvm_internal.h"
+#include "util/error.h"
+
+#define LOW_RAM_END (3ull << 30)
+#define HIGH_RAM_START (4ull << 30)
+#define BIOS_AREA_START 0x9fc00ull
+#define BIOS_AREA_END 0x100000ull
+#define X86_KVM_PAGES_START 0xfffbc000ull
+#define X86_KVM_PAGES_SIZE 0x4000ull
+/* Long-mode page tables and GDT for the 64-bit boot protocol: below the
+ * kernel, above the zero page, outside anything the loader uses. */
+#define BOOT_SCRATCH 0x9000ull
+
+static int add_ram(struct hv_microvm *m, uint64_t gpa, uint64_t bytes, const char *name)
+{
+	struct hv_mem_region_config rc;
+
+	hv_mem_region_config_init(&rc);
+	rc.gpa = gpa;
+	rc.bytes = bytes;
+	rc.name = name;
+	if (m->cfg.flags & HV_MICROVM_F_HUGEPAGES)
+		rc.flags |= HV_MEM_F_HUGEPAGES;
+	return hv_mem_add_region(hv_vm_mem(m->vm), &rc, NULL);
+}
+
+static int setup_ram(struct hv_microvm *m)
+{
+	uint64_t low = m->mem_bytes < LOW_RAM_END ? m->mem_bytes : LOW_RAM_END;
+	int ret = add_ram(m, 0, low, "ram-low");
+
+	if (!ret && m->mem_bytes > low)
+		ret = add_ram(m, HIGH_RAM_START, m->mem_bytes - low, "ram-high");
+	if (ret)
+		return hv_err_context(ret, "allocating %llu MiB of guest RAM",
+				      (unsigned long long)(m->mem_bytes >> 20));
+	return 0;
+}
+
+static void add_mem_range(struct hv_microvm *m, uint64_t addr, uint64_t size, uint32_t type)
+{
+	m->mem_ranges[m->nr_mem_ranges++] = (struct hv_e820_range){ addr, size, type, 0 };
+}
+
+static void serial_irq(void *opaque, int level)
+{
+	struct hv_microvm *m = opaque;
+
+	hv_vm_irq_line(m->vm, HV_SERIAL_COM1_IRQ, level);
+}
+
+static void kbc_reset(void *opaque)
+{
+	hv_microvm_request_stop(opaque, HV_STOP_REBOOT, 0, 0, NULL,
+				"the guest rebooted (i8042 reset)");
+}
+
+static int setup_legacy_devices(struct hv_microvm *m)
+{
+	struct hv_serial_config sc;
+	struct hv_i8042_config kc;
+	struct hv_bus *pio = hv_vm_bus(m->vm, HV_BUS_PIO);
+	int ret;
+
+	hv_serial_config_init(&sc);
+	sc.output = m->cfg.console_fn;
+	sc.output_fd = m->cfg.console_fn ? -1 : m->cfg.console_out_fd;
+	sc.set_irq = serial_irq;
+	sc.opaque = m;
+	ret = hv_serial_create(&sc, &m->serial);
+	if (!ret)
+		ret = hv_serial_attach(m->serial, pio, HV_SERIAL_COM1_BASE);
+	if (ret)
+		return hv_err_context(ret, "serial console");
+	hv_i8042_config_init(&kc);
+	kc.reset = kbc_reset;
+	kc.opaque = m;
+	ret = hv_i8042_create(&kc, &m->kbc);
+	if (!ret)
+		ret = hv_i8042_attach(m->kbc, pio);
+	if (ret)
+		return hv_err_context(ret, "i8042");
+	return 0;
+}
+
+/* ACPI tables: pending (hvlib/acpi.h). */
+static int setup_acpi(struct hv_microvm *m)
+{
+	(void)m;
+	return 0;
+}
+
+int hv_arch_microvm_setup(struct hv_microvm *m)
+{
+	int ret = setup_ram(m);
+
+	if (ret)
+		return ret;
+	add_mem_range(m, BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START, HV_E820_RESERVED);
+	add_mem_range(m, X86_KVM_PAGES_START, X86_KVM_PAGES_SIZE, HV_E820_RESERVED);
+	ret = setup_legacy_devices(m);
+	if (ret)
+		return ret;
+	return setup_acpi(m);
+}
+
+int hv_arch_microvm_setup_vcpu(struct hv_microvm *m, struct hv_vcpu *vcpu)
+{
+	int ret = hv_x86_setup_platform_vcpu(vcpu, m->nr_vcpus);
+
+	/* Application processors wait for INIT/SIPI from vCPU 0's LAPIC. */
+	if (ret || hv_vcpu_index(vcpu) != 0)
+		return ret;
+	if (m->boot.mode == HV_LINUX_BOOT_PVH)
+		return hv_x86_setup_pvh(vcpu, (uint32_t)m->boot.entry, (uint32_t)m->boot.boot_params);
+	return hv_x86_setup_linux64(vcpu, m->boot.entry, m->boot.boot_params, BOOT_SCRATCH);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* The micro-VM handle, shared by the generic layer and the arch platform. */
+#ifndef HV_MICROVM_INTERNAL_H
+#define HV_MICROVM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "hvlib/loader.h"
+#include "hvlib/microvm.h"
+
+#define HV_MICROVM_MAX_MEM_RANGES 8
+
+struct hv_serial;
+struct hv_i8042;
+
+struct hv_microvm {
+	struct hv_microvm_config cfg; /* strings are not kept: used only in create */
+	uint64_t mem_bytes;
+	uint32_t nr_vcpus;
+	struct hv_vm *vm;
+	struct hv_vcpu **vcpus;
+	struct hv_serial *serial;
+	struct hv_i8042 *kbc;
+
+	/* Filled by the arch platform for the loader. */
+	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];
+	uint32_t nr_mem_ranges;
+	uint64_t acpi_rsdp;
+	struct hv_linux_boot_result boot;
+
+	int event_fd;            /* readable once stopped */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started;
+	bool joined;
+	struct hv_microvm_status status; /* reason HV_STOP_RUNNING until stopped */
+};
+
+/* Record why the VM stops (the first reason wins) and stop every vCPU.
+ * Safe from vCPU threads, device callbacks and host threads. */
+void hv_microvm_request_stop(struct hv_microvm *m, uint32_t reason, uint32_t vcpu, int error,
+			     const struct hv_exit *exit, const char *message);
+
+/* Arch platform (src/arch/<arch>/microvm_*.c). */
+/* Guest RAM, platform devices, firmware tables; fills mem_ranges/acpi_rsdp. */
+int hv_arch_microvm_setup(struct hv_microvm *m);
+/* Per-vCPU platform state; for vCPU 0 also the kernel entry state. */
+int hv_arch_microvm_setup_vcpu(struct hv_microvm *m, struct hv_vcpu *vcpu);
+
+#endif /* HV_MICROVM_INTERNAL_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+#include "kvm/guest_util.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Guest programs: the assembler encodes them; the tests copy the bytes. */
+#define GUEST(name, mode, body)                                                    \
+	__asm__(".pushsection .rodata\n" ".globl " #name "_start\n" #name "_start:\n" mode "\n" body "\n"     \
+		#name "_end:\n" ".code64\n" ".p2align 3\n" ".globl " #name "_size\n"  \
+		#name "_size: .quad " #name "_end - " #name "_start\n" ".popsection\n"); \
+	extern const uint8_t name##_start[];                                       \
+	extern const uint64_t name##_size;                                          \
+	const struct guest_code name = { name##_start, &name##_size }
+
+GUEST(guest_real, ".code16",
+      "mov $'H', %al\n out %al, $0x10\n"
+      "mov $0xd000, %bx\n mov %bx, %ds\n"
+      "movb $0x5a, (0)\n"
+      "mov (4), %al\n out %al, $0x11\n"
+      "hlt");
+GUEST(guest_prot, ".code32",
+      "mov $'P', %al\n out %al, $0x10\n"
+      "mov (0x2000), %eax\n out %eax, $0x11\n"
+      "hlt");
+GUEST(guest_long, ".code64",
+      "mov $'L', %al\n out %al, $0x10\n"
+      "movabs $0xd0000000, %rax\n movl $0xdeadbeef, (%rax)\n"
+      "mov 8(%rax), %ebx\n mov %ebx, %eax\n out %eax, $0x11\n"
+      "hlt");
+GUEST(guest_spin, ".code16", "1: jmp 1b");
+GUEST(guest_dirty, ".code16",
+      "mov (0x2000), %dx\n mov $0x3000, %si\n mov $1, %al\n"
+      "1: test $1, %dx\n jz 2f\n mov %al, (%si)\n"
+      "2: add $0x1000, %si\n inc %al\n shr $1, %dx\n jnz 1b\n"
+      "hlt");
+GUEST(guest_in_out, ".code16", "in $0x20, %al\n out %al, $0x21\n hlt");
+
+void fixture_setup(struct fixture *f, const struct hv_vm_config *cfg,
+		   const struct guest_code *code)
+{
+	struct hv_mem_region_config region;
+	struct hv_mem_region_info info;
+	uint32_t id;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	ret = hv_vm_create(cfg, &f->vm);
+	if (ret)
+		fail_msg("hv_vm_create: %s", hv_last_error());
+	f->mem = hv_vm_mem(f->vm);
+	hv_mem_region_config_init(&region);
+	region.gpa = 0;
+	region.bytes = GUEST_RAM;
+	region.name = "ram";
+	ret = hv_mem_add_region(f->mem, &region, &id);
+	if (ret)
+		fail_msg("hv_mem_add_region: %s", hv_last_error());
+	assert_int_equal(hv_mem_region_info(f->mem, id, &info), 0);
+	f->ram = info.host_addr;
+	if (code)
+		memcpy(f->ram + GUEST_CODE, code->start, (size_t)*code->size);
+	ret = hv_vcpu_create(f->vm, 0, &f->vcpu);
+	if (ret)
+		fail_msg("hv_vcpu_create: %s", hv_last_error());
+}
+
+void fixture_teardown(struct fixture *f)
+{
+	hv_vcpu_destroy(f->vcpu);
+	hv_vm_destroy(f->vm);
+	memset(f, 0, sizeof(*f));
+}
+
+int io_log_fn(void *opaque, uint64_t offset, uint32_t width, bool is_write, uint64_t *value)
+{
+	struct io_log *log = opaque;
+
+	log->last_offset = offset;
+	log->last_width = width;
+	if (is_write) {
+		log->last_value = *value;
+		log->writes++;
+	} else {
+		*value = log->read_value;
+		log->reads++;
+	}
+	return 0;
+}
+
+int count_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+long rss_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}

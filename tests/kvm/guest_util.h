@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the KVM integration tests: tiny guests and a VM fixture. */
+#ifndef HV_TEST_GUEST_UTIL_H
+#define HV_TEST_GUEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlib/hvlib.h"
+
+/* Guest programs, assembled by the compiler (guest_util.c).  Each is
+ * position-independent and is copied to GUEST_CODE. */
+struct guest_code {
+	const uint8_t *start;
+	const uint64_t *size;
+};
+/* real mode: out 0x10 'H'; MMIO write 0x5a to 0xd0000; MMIO byte read
+ * from 0xd0004 -> out 0x11; hlt */
+extern const struct guest_code guest_real;
+/* protected mode: out 0x10 'P'; mov eax,[0x2000]; out 0x11 eax; hlt */
+extern const struct guest_code guest_prot;
+/* long mode: out 0x10 'L'; MMIO dword write 0xdeadbeef to 0xd0000000;
+ * dword read from 0xd0000008 -> out 0x11; hlt */
+extern const struct guest_code guest_long;
+/* real mode: spins forever (jmp $) */
+extern const struct guest_code guest_spin;
+/* real mode: writes byte al=1..n to ds:[si] at page stride from 0x3000,
+ * pages 0..7 where bit set in 0x2000 mask word; hlt (dirty-log test) */
+extern const struct guest_code guest_dirty;
+/* real mode: in al, 0x20 -> out 0x21, al; hlt */
+extern const struct guest_code guest_in_out;
+
+#define GUEST_CODE 0x1000u
+#define GUEST_RAM (2u << 20)
+#define GUEST_MMIO 0xd0000u
+#define GUEST_MMIO64 0xd0000000ull
+
+/* A VM with GUEST_RAM bytes of anon RAM at 0 and vCPU 0; code copied to
+ * GUEST_CODE.  Aborts the test (cmocka fail) on error. */
+struct fixture {
+	struct hv_vm *vm;
+	struct hv_vcpu *vcpu;
+	struct hv_mem *mem;
+	uint8_t *ram;
+};
+void fixture_setup(struct fixture *f, const struct hv_vm_config *cfg,
+		   const struct guest_code *code);
+void fixture_teardown(struct fixture *f);
+
+/* Records accesses for assertions. */
+struct io_log {
+	uint64_t last_offset;
+	uint64_t last_value;
+	uint32_t last_width;
+	uint32_t writes;
+	uint32_t reads;
+	uint64_t read_value; /* what reads return */
+};
+int io_log_fn(void *opaque, uint64_t offset, uint32_t width, bool is_write, uint64_t *value);
+
+/* Number of open file descriptors of this process. */
+int count_open_fds(void);
+/* VmRSS in KiB. */
+long rss_kib(void);
+
+#endif
