@@ -40,7 +40,7 @@ int main(void)
 	int err = 1;
 
 	hv_mem_region_config_init(&ram);
-	ram.bytes = 2 << 20;
+	ram.bytes = 512 << 10; /* RAM ends below the MMIO address */
 	if (hv_vm_create(NULL, &vm) || hv_mem_add_region(hv_vm_mem(vm), &ram, NULL) ||
 	    hv_bus_register(hv_vm_bus(vm, HV_BUS_PIO), 0x10, 1, on_io, "port 0x10", "hello-port",
 			    NULL) ||

@@ -94,7 +94,8 @@ HV_EXPORT const char *hv_exit_reason_name(uint32_t reason);
  * Create vCPU number index (0-based, below the VM's maximum) with the
  * architecture's defaults (x86: CPUID = everything KVM supports, with this
  * vCPU's APIC id).  Caller owns *out until hv_vcpu_destroy().
- * -EEXIST: index already used; -EINVAL: index too large; KVM errors.
+ * -EEXIST: index already used (KVM keeps a destroyed vCPU until the VM
+ * dies, so an index can be created once per VM); -EINVAL: index too large.
  */
 HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **out);
 

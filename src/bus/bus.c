@@ -4,6 +4,7 @@
  * A read-write lock lets every vCPU dispatch at once while registration
  * waits for in-flight callbacks, so unregister() means "never called again".
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -32,6 +33,25 @@ struct hv_bus {
 	uint32_t next_handle;
 };
 
+/* glibc's default rwlock prefers readers: vCPUs dispatching back to back
+ * would starve hv_bus_register()/unregister() indefinitely.  Prefer the
+ * writer; dispatch never takes the lock recursively (a callback that
+ * dispatched on its own bus could deadlock behind a waiting writer). */
+static int init_lock(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+	int ret;
+
+	if (pthread_rwlockattr_init(&attr))
+		return -1;
+#ifdef __GLIBC__
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+	ret = pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	return ret;
+}
+
 HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 {
 	struct hv_bus *bus;
@@ -41,7 +61,7 @@ HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return hv_err(-ENOMEM, "allocating an I/O bus");
-	if (pthread_rwlock_init(&bus->lock, NULL)) {
+	if (init_lock(&bus->lock)) {
 		free(bus);
 		return hv_err(-ENOMEM, "initialising an I/O bus lock");
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "util/error.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,7 +90,9 @@ HV_EXPORT const char *hv_strerror(int err)
 	case -E2BIG:
 		return "buffer too small";
 	default:
-		return err < 0 ? strerror(-err) : "not an error code";
+		if (err > 0)
+			return "not an error code";
+		return err == INT_MIN ? "unknown error" : strerror(-err); /* -INT_MIN overflows */
 	}
 }
 

@@ -18,13 +18,14 @@ static int claim_index(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu)
 		return hv_err(-EINVAL, "vCPU %u: KVM allows at most %u vCPUs", index,
 			      vm->max_vcpus);
 	pthread_mutex_lock(&vm->lock);
-	if (vm->vcpus[index])
+	if (vm->vcpus[index] || vm->vcpu_created[index])
 		ret = -EEXIST;
 	else
 		vm->vcpus[index] = vcpu;
 	pthread_mutex_unlock(&vm->lock);
 	if (ret)
-		return hv_err(ret, "vCPU %u already exists", index);
+		return hv_err(ret, "vCPU %u already exists in this VM (KVM cannot re-create a "
+				   "destroyed vCPU)", index);
 	return 0;
 }
 
@@ -59,6 +60,9 @@ HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **
 		ret = hv_err_sys(vcpu->fd, "KVM_CREATE_VCPU %u", index);
 		goto err_index;
 	}
+	pthread_mutex_lock(&vm->lock);
+	vm->vcpu_created[index] = true;
+	pthread_mutex_unlock(&vm->lock);
 	run = mmap(NULL, vm->vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
 	if (run == MAP_FAILED) {
 		ret = hv_err_sys(-errno, "mapping the run area of vCPU %u", index);

@@ -218,7 +218,8 @@ static int create_parts(struct hv_vm *vm)
 		vcpus = hv_kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_NR_VCPUS);
 	vm->max_vcpus = vcpus > 0 ? (uint32_t)vcpus : 1;
 	vm->vcpus = calloc(vm->max_vcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	vm->vcpu_created = calloc(vm->max_vcpus, sizeof(*vm->vcpu_created));
+	if (!vm->vcpus || !vm->vcpu_created)
 		return hv_err(-ENOMEM, "allocating the vCPU table");
 	return hv_kick_signal_install(vm->cfg.kick_signal);
 }
@@ -284,6 +285,7 @@ HV_EXPORT void hv_vm_destroy(struct hv_vm *vm)
 	hv_bus_destroy(vm->pio);
 	hv_bus_destroy(vm->mmio);
 	free(vm->vcpus);
+	free(vm->vcpu_created);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -24,6 +24,7 @@ struct hv_vm {
 	bool has_irqchip;
 	pthread_mutex_t lock;     /* guards vcpus[] */
 	struct hv_vcpu **vcpus;   /* indexed by vCPU index, max_vcpus entries */
+	bool *vcpu_created;       /* KVM never frees a vCPU index within a VM */
 	struct hv_arch_vm arch;
 };
 

@@ -31,7 +31,7 @@ extern const struct guest_code guest_dirty;
 extern const struct guest_code guest_in_out;
 
 #define GUEST_CODE 0x1000u
-#define GUEST_RAM (2u << 20)
+#define GUEST_RAM 0x80000u /* 512 KiB: GUEST_MMIO lies beyond it */
 #define GUEST_MMIO 0xd0000u
 #define GUEST_MMIO64 0xd0000000ull
 

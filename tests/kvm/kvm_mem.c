@@ -21,7 +21,7 @@ static void run_prot_reading(struct fixture *f, uint64_t expect)
 	struct hv_exit exit;
 	uint32_t handle;
 
-	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_PIO), 0x10, 2, io_log_fn, &port,
+	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_PIO), 0x10, 8, io_log_fn, &port,
 					 "out", &handle), 0);
 	assert_int_equal(hv_x86_setup_protected_mode(f->vcpu, GUEST_CODE), 0);
 	assert_int_equal(hv_vcpu_run(f->vcpu, &exit), 0);

@@ -25,7 +25,7 @@ static void register_logs(struct fixture *f, struct io_log *port, struct io_log 
 {
 	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_PIO), 0x10, 1, io_log_fn, port,
 					 "out", NULL), 0);
-	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_PIO), 0x11, 1, io_log_fn,
+	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_PIO), 0x11, 4, io_log_fn,
 					 result, "result", NULL), 0);
 	assert_int_equal(hv_bus_register(hv_vm_bus(f->vm, HV_BUS_MMIO), mmio_base, 0x1000,
 					 io_log_fn, mmio, "mmio", NULL), 0);
@@ -59,7 +59,7 @@ static void test_protected_mode(void **state)
 	(void)state;
 	fixture_setup(&f, NULL, &guest_prot);
 	memcpy(f.ram + 0x2000, &magic, sizeof(magic));
-	assert_int_equal(hv_bus_register(hv_vm_bus(f.vm, HV_BUS_PIO), 0x10, 2, io_log_fn, &port,
+	assert_int_equal(hv_bus_register(hv_vm_bus(f.vm, HV_BUS_PIO), 0x10, 8, io_log_fn, &port,
 					 "out", NULL), 0);
 	assert_int_equal(hv_x86_setup_protected_mode(f.vcpu, GUEST_CODE), 0);
 	run_to_hlt(f.vcpu);

@@ -80,8 +80,10 @@ static void test_vcpu_index_rules(void **state)
 	assert_int_equal(hv_vcpu_create(f.vm, 100000, &dup), -EINVAL);
 	assert_int_equal(hv_vcpu_create(f.vm, 1, &second), 0);
 	hv_vcpu_destroy(second);
-	/* The index is free again after destroy. */
-	assert_int_equal(hv_vcpu_create(f.vm, 1, &second), 0);
+	/* KVM keeps a destroyed vCPU until the VM dies: the index stays taken. */
+	assert_int_equal(hv_vcpu_create(f.vm, 1, &second), -EEXIST);
+	assert_non_null(strstr(hv_last_error(), "cannot re-create"));
+	assert_int_equal(hv_vcpu_create(f.vm, 2, &second), 0);
 	hv_vcpu_destroy(second);
 	fixture_teardown(&f);
 }
@@ -102,7 +104,7 @@ static void *run_own_vm(void *arg)
 
 	fixture_setup(&f, NULL, &guest_prot);
 	memcpy(f.ram + 0x2000, &t->magic, sizeof(t->magic));
-	hv_bus_register(hv_vm_bus(f.vm, HV_BUS_PIO), 0x10, 2, io_log_fn, &port, "out", NULL);
+	hv_bus_register(hv_vm_bus(f.vm, HV_BUS_PIO), 0x10, 8, io_log_fn, &port, "out", NULL);
 	hv_x86_setup_protected_mode(f.vcpu, GUEST_CODE);
 	for (int i = 0; i < 20 && (t->ret = hv_vcpu_run(f.vcpu, &exit)) == 0; i++) {
 		if (exit.reason != HV_EXIT_HLT)

@@ -236,7 +236,7 @@ static void check_cow_file(struct hv_mem *mem, uint32_t flags, int open_flags)
 	assert_int_equal(pread(fd, file_page, PAGE, PAGE), PAGE);
 	for (size_t i = 0; i < PAGE; i++)
 		if (file_page[i] != pattern_byte(0x42, i))
-			fail_msg("file byte %zu changed to 0x%x", PAGE + i, file_page[i]);
+			fail_msg("file byte %llu changed to 0x%x", PAGE + i, file_page[i]);
 	close(fd);
 }
 

@@ -92,6 +92,11 @@ void hv_x86_cpuid_set_apic_id(struct hv_x86_cpuid_entry *entries, uint32_t n, ui
 	}
 }
 
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
 static uint32_t bits_for(uint32_t count)
 {
 	uint32_t bits = 0;
@@ -112,16 +117,18 @@ void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, u
 
 		switch (e->function) {
 		case 0x1:
-			e->ebx = (e->ebx & 0xff00ffffu) | ((nr_vcpus & 0xff) << 16);
+			/* An 8-bit field: saturate rather than wrap (256 -> 0). */
+			e->ebx = (e->ebx & 0xff00ffffu) | (min_u32(nr_vcpus, 255) << 16);
 			if (nr_vcpus > 1)
 				e->edx |= 1u << 28; /* HTT: the logical count is valid */
 			break;
 		case 0x4:
 			/* EAX[31:26]: cores per package - 1; one thread per cache. */
 			if (e->eax & 0x1f)
-				e->eax = (e->eax & 0x03ffc3ffu) | ((nr_vcpus - 1) << 26);
+				e->eax = (e->eax & 0x03ffc3ffu) | ((min_u32(nr_vcpus, 64) - 1) << 26);
 			break;
 		case 0xb:
+		case 0x1f: /* V2 topology: guests prefer it to 0xb when present */
 			if (e->index == 0) { /* SMT level: one thread per core */
 				e->eax = 0;
 				e->ebx = 1;
@@ -136,7 +143,8 @@ void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, u
 			}
 			break;
 		case 0x80000008:
-			e->ecx = (e->ecx & ~0xf0ffu) | (core_bits << 12) | ((nr_vcpus - 1) & 0xff);
+			e->ecx = (e->ecx & ~0xf0ffu) | (core_bits << 12) |
+				 (min_u32(nr_vcpus, 256) - 1);
 			break;
 		default:
 			break;

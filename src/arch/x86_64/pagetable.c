@@ -48,7 +48,9 @@ HV_EXPORT int hv_x86_build_identity_map(void *buf, uint64_t buf_bytes, uint64_t 
 
 	if (identity_bytes == 0)
 		identity_bytes = 4 * GIB;
-	if (!buf || buf_gpa % PAGE || identity_bytes > MAX_IDENTITY)
+	/* The entries are stored as uint64_t: a misaligned host buffer is UB. */
+	if (!buf || (uintptr_t)buf % sizeof(uint64_t) || buf_gpa % PAGE ||
+	    identity_bytes > MAX_IDENTITY)
 		return hv_err(-EINVAL, "identity map: buffer must be page aligned and the mapping "
 				       "at most 64 TiB");
 	need = hv_x86_identity_map_bytes(identity_bytes);
