@@ -117,6 +117,9 @@ void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, u
 
 		switch (e->function) {
 		case 0x1:
+			/* The hypervisor bit makes Linux look at KVM's leaves
+			 * (0x40000000: kvmclock, PV EOI, ...); KVM leaves it to us. */
+			e->ecx |= 1u << 31;
 			/* An 8-bit field: saturate rather than wrap (256 -> 0). */
 			e->ebx = (e->ebx & 0xff00ffffu) | (min_u32(nr_vcpus, 255) << 16);
 			if (nr_vcpus > 1)
