@@ -176,9 +176,9 @@ void hv_aml_res_word_space(struct hv_aml *a, const struct hv_aml_addr_space *s);
 void hv_aml_res_dword_space(struct hv_aml *a, const struct hv_aml_addr_space *s);
 void hv_aml_res_qword_space(struct hv_aml *a, const struct hv_aml_addr_space *s);
 
-/* Internal to the writer's files: latch err (with a message) unless one is
- * latched already; true if the writer is (now) failed. */
-bool hv_aml_fail(struct hv_aml *a, int err, const char *what);
+/* Latch err, with "AML: what" as this thread's error message, unless an
+ * error is latched already. */
+void hv_aml_fail(struct hv_aml *a, int err, const char *what);
 /* True, after latching -EINVAL, unless the innermost open object is a
  * resource template. */
 bool hv_aml_not_in_restemplate(struct hv_aml *a, const char *descriptor);

@@ -33,4 +33,4 @@ cmake --build "$prefix/cm/build" >/dev/null
 LD_LIBRARY_PATH=$libdir ldd "$prefix/cm/build/hello" | grep -q "$libdir/libhvlib.so.0"
 echo "find_package build: ok"
 # Running it needs KVM: through with-kvm (skips loudly, exit 77, without KVM and QEMU).
-LD_LIBRARY_PATH=$libdir "$src/scripts/with-kvm" "$prefix/hello-pc"
+HVLIB_WITH_KVM_SHARE=$prefix LD_LIBRARY_PATH=$libdir "$src/scripts/with-kvm" "$prefix/hello-pc"
