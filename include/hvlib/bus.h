@@ -9,8 +9,9 @@
  * Threading: dispatch may run concurrently on every vCPU thread, so callbacks
  * must be thread-safe for their own state.  Registration and removal may run
  * from any thread at any time; once hv_bus_unregister() returns, the callback
- * is not running and will not be called again.  A callback must not register
- * or unregister on its own bus (it would deadlock).
+ * is not running and will not be called again.  A callback must not register,
+ * unregister or dispatch on its own bus (it would deadlock: registration is
+ * writer-preferring so that busy vCPUs cannot starve it).
  */
 #ifndef HVLIB_BUS_H
 #define HVLIB_BUS_H

@@ -45,6 +45,7 @@
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"
 #include "i8042.h"
+#include "acpi.h"
 #endif
 
 #endif /* HVLIB_HVLIB_H */

@@ -88,7 +88,8 @@ int hv_aml_eisaid_value(const char *id, uint32_t *out);
  * emitted): a capital or '_', then capitals, digits or '_'. */
 bool hv_aml_nameseg_valid(const char *s);
 
-/* Data objects. */
+/* Data objects.  Integers are 64 bits wide, so the tables must have
+ * revision 2 or more (in older ones OnesOp means 0xffffffff). */
 void hv_aml_int(struct hv_aml *a, uint64_t v);
 void hv_aml_string(struct hv_aml *a, const char *s); /* ASCII 0x01-0x7f */
 void hv_aml_eisaid(struct hv_aml *a, const char *id); /* EisaId ("PNP0501") */
@@ -116,7 +117,8 @@ void hv_aml_package_begin(struct hv_aml *a, unsigned int nelems);
 /* A Buffer whose bytes follow (hv_aml_raw()); its size is counted at the end. */
 void hv_aml_buffer_begin(struct hv_aml *a);
 /* A Buffer of resource descriptors (hv_aml_res_*); the end tag with its
- * checksum is appended by hv_aml_end(). */
+ * checksum is appended by hv_aml_end().  The checksum is computed (the spec
+ * also allows 0, "treat as valid", which iasl and ACPICA write). */
 void hv_aml_restemplate_begin(struct hv_aml *a);
 void hv_aml_end(struct hv_aml *a);
 

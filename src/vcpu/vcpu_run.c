@@ -179,7 +179,9 @@ HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	hv_kick_enter_run(vcpu);
 	ret = ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	kicked = hv_kick_leave_run(vcpu);
-	if (ret == -EINTR || kicked) {
+	/* -EAGAIN: an application processor woke up from wait-for-SIPI inside
+	 * KVM_RUN and must simply enter again; report it like a stray signal. */
+	if (ret == -EINTR || ret == -EAGAIN || kicked) {
 		/* A kick that raced with a real exit: report the kick, and let the
 		 * exit (already complete in KVM's view for writes) be re-taken. */
 		if (ret == 0 && vcpu->run->exit_reason != KVM_EXIT_INTR) {

@@ -101,6 +101,9 @@ static int check_kvm(struct hv_vm *vm)
 	int version = hv_kvm_ioctl(vm->kvm_fd, KVM_GET_API_VERSION, NULL);
 	int ret;
 
+	if (version < 0)
+		return hv_err(-ENOTSUP, "%s: not a KVM device (KVM_GET_API_VERSION: %s)",
+			      vm->kvm_path, strerror(-version));
 	if (version != HV_KVM_API_VERSION)
 		return hv_err(-ENOTSUP, "%s: KVM API version %d, hvlib needs %d", vm->kvm_path,
 			      version, HV_KVM_API_VERSION);

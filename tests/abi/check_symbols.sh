@@ -45,7 +45,8 @@ symbols)
 		echo "FAIL: SONAME is '$soname', expected libhvlib.so.0" >&2
 		status=1
 	fi
-	[ $status -eq 0 ] && echo "OK: $(grep -c '^hv_' "$tmp/exported") hv_ symbols, SONAME $soname"
+	count=$(grep -c '^hv_' "$tmp/exported")
+	[ $status -eq 0 ] && echo "OK: $count hv_ symbols exported, SONAME $soname"
 	exit $status
 	;;
 headers)

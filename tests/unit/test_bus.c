@@ -490,7 +490,8 @@ static void *dispatcher(void *arg)
 		if (!((ret == 0 && v == 0x55) || (ret == -ENOENT && v == 0xff)))
 			atomic_fetch_add(&r->bad_values, 1);
 		/* Ranges the churner adds and removes in bulk, forcing reallocation. */
-		ret = hv_bus_dispatch(r->bus, 0x100000 + (test_rand(&rng) % 256) * 0x10, 4, false, &v);
+		off = 0x100000 + (test_rand(&rng) % 256) * 0x10;
+		ret = hv_bus_dispatch(r->bus, off, 4, false, &v);
 		if (ret != -ENOENT && ret != 0)
 			atomic_fetch_add(&r->bad_values, 1);
 	}

@@ -19,7 +19,8 @@
 /* A small table shaped like KVM_GET_SUPPORTED_CPUID output. */
 static const struct hv_x86_cpuid_entry template[] = {
 	{ .function = 0x0, .eax = 0x1f, .ebx = 0x756e6547 },
-	{ .function = 0x1, .eax = 0x906ea, .ebx = 0xaa08cc11, .ecx = 0xf7fa3203, .edx = 0x0f8bfbff },
+	{ .function = 0x1, .eax = 0x906ea, .ebx = 0xaa08cc11, .ecx = 0xf7fa3203,
+	  .edx = 0x0f8bfbff },
 	{ .function = 0x4, .index = 0, .flags = SIG, .eax = 0x1c004121 }, /* L1d */
 	{ .function = 0x4, .index = 1, .flags = SIG, .eax = 0x1c004122 }, /* L1i */
 	{ .function = 0x4, .index = 2, .flags = SIG, .eax = 0x1c004143 }, /* L2 */
@@ -111,8 +112,8 @@ static void test_set_apic_id(void **state)
 		else if (e->function == 0xb || e->function == 0x1f)
 			want.edx = 5; /* x2APIC id, every sub-leaf */
 		if (memcmp(e, &want, sizeof(want)))
-			fail_msg("leaf 0x%x.%u: eax %08x ebx %08x ecx %08x edx %08x, want %08x %08x "
-				 "%08x %08x", e->function, e->index, e->eax, e->ebx, e->ecx, e->edx,
+			fail_msg("leaf 0x%x.%u: eax %08x ebx %08x ecx %08x edx %08x, "
+				 "want %08x %08x %08x %08x", e->function, e->index, e->eax, e->ebx, e->ecx, e->edx,
 				 want.eax, want.ebx, want.ecx, want.edx);
 	}
 	assert_int_equal(table[1].ebx, 0x0508cc11);

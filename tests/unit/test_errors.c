@@ -95,7 +95,8 @@ static void test_internal_messages(void **state)
 	assert_int_equal(hv_err_sys(-ENOENT, "opening %s", "/x"), -ENOENT);
 	assert_string_equal(hv_last_error(), "opening /x: No such file or directory");
 	assert_int_equal(hv_err_context(-ENOENT, "loading %s", "kernel"), -ENOENT);
-	assert_string_equal(hv_last_error(), "loading kernel: opening /x: No such file or directory");
+	assert_string_equal(hv_last_error(),
+			    "loading kernel: opening /x: No such file or directory");
 	hv_err_clear();
 	assert_int_equal(hv_err_context(-EIO, "reading"), -EIO);
 	assert_string_equal(hv_last_error(), "reading: Input/output error");

@@ -126,9 +126,11 @@ void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, u
 				e->edx |= 1u << 28; /* HTT: the logical count is valid */
 			break;
 		case 0x4:
-			/* EAX[31:26]: cores per package - 1; one thread per cache. */
+			/* EAX[31:26]: cores per package - 1; EAX[25:14]: logical
+			 * processors sharing the cache - 1, 0 as each vCPU is one
+			 * single-threaded core of its own. */
 			if (e->eax & 0x1f)
-				e->eax = (e->eax & 0x03ffc3ffu) | ((min_u32(nr_vcpus, 64) - 1) << 26);
+				e->eax = (e->eax & 0x00003fffu) | ((min_u32(nr_vcpus, 64) - 1) << 26);
 			break;
 		case 0xb:
 		case 0x1f: /* V2 topology: guests prefer it to 0xb when present */

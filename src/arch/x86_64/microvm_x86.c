@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hvlib/acpi.h"
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
 #include "hvlib/x86.h"
@@ -28,6 +29,12 @@
 /* Long-mode page tables and GDT for the 64-bit boot protocol: below the
  * kernel, above the zero page, outside anything the loader uses. */
 #define BOOT_SCRATCH 0x9000ull
+/* The FADT's sleep control, sleep status and reset registers, in a row. */
+#define PM_PORT_BASE HV_X86_ACPI_SLEEP_CONTROL_PORT
+#define PM_PORT_COUNT 3
+_Static_assert(HV_X86_ACPI_SLEEP_STATUS_PORT == PM_PORT_BASE + 1 &&
+		       HV_X86_ACPI_RESET_PORT == PM_PORT_BASE + 2,
+	       "ACPI power-management ports must be consecutive");
 
 static int add_ram(struct hv_microvm *m, uint64_t gpa, uint64_t bytes, const char *name)
 {
@@ -101,10 +108,46 @@ static int setup_legacy_devices(struct hv_microvm *m)
 	return 0;
 }
 
-/* ACPI tables: pending (hvlib/acpi.h). */
+/* Hardware-reduced ACPI power management: the sleep control register (S5 =
+ * power off) and the reset register, as the FADT announces them. */
+static int acpi_pm_io(void *opaque, uint64_t offset, uint32_t width, bool is_write,
+		      uint64_t *value)
+{
+	struct hv_microvm *m = opaque;
+
+	(void)width;
+	if (!is_write) {
+		*value = 0;
+		return 0;
+	}
+	if (offset == HV_X86_ACPI_SLEEP_CONTROL_PORT - PM_PORT_BASE &&
+	    (*value & HV_X86_ACPI_SLP_EN) &&
+	    (*value & HV_X86_ACPI_SLP_TYP_MASK) >> HV_X86_ACPI_SLP_TYP_SHIFT ==
+		    HV_X86_ACPI_S5_SLP_TYP)
+		hv_microvm_request_stop(m, HV_STOP_POWEROFF, 0, 0, NULL, "the guest powered off");
+	else if (offset == HV_X86_ACPI_RESET_PORT - PM_PORT_BASE &&
+		 *value == HV_X86_ACPI_RESET_VALUE)
+		hv_microvm_request_stop(m, HV_STOP_REBOOT, 0, 0, NULL,
+					"the guest rebooted (ACPI reset)");
+	return 0;
+}
+
 static int setup_acpi(struct hv_microvm *m)
 {
-	(void)m;
+	struct hv_x86_acpi_config ac;
+	struct hv_x86_acpi_result res;
+	int ret;
+
+	ret = hv_bus_register(hv_vm_bus(m->vm, HV_BUS_PIO), PM_PORT_BASE, PM_PORT_COUNT,
+			      acpi_pm_io, m, "acpi-pm", NULL);
+	if (ret)
+		return ret;
+	hv_x86_acpi_config_init(&ac);
+	ac.nr_cpus = m->nr_vcpus;
+	ret = hv_x86_acpi_build(hv_vm_mem(m->vm), &ac, &res);
+	if (ret)
+		return hv_err_context(ret, "building ACPI tables");
+	m->acpi_rsdp = res.rsdp_addr;
 	return 0;
 }
 

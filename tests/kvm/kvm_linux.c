@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Debian's stock kernel booted for real through the micro-VM layer: bzImage
+ * and PVH entry, vCPU count and memory seen by the guest, power-off, reboot,
+ * console input, two VMs at once, and a bad kernel file.
+ * Guest material comes from tests/linux (HVLIB_GUEST_DIR).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "hvlib/hvlib.h"
+
+#define BOOT_TIMEOUT_MS (300 * 1000) /* nested KVM under TCG is slow */
+
+struct console {
+	pthread_mutex_t lock;
+	char buf[1 << 20];
+	size_t len;
+};
+
+struct boot {
+	const char *mode;
+	uint32_t flags;
+	uint32_t cpus;
+	uint64_t mem;
+	struct console con;
+	struct hv_microvm_status status;
+	int ret;
+};
+
+static char kernel[512], initrd[512];
+
+static void on_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct console *c = opaque;
+
+	pthread_mutex_lock(&c->lock);
+	if (len > sizeof(c->buf) - 1 - c->len)
+		len = sizeof(c->buf) - 1 - c->len;
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+	c->buf[c->len] = '\0';
+	pthread_mutex_unlock(&c->lock);
+}
+
+static bool console_has(struct console *c, const char *needle)
+{
+	bool found;
+
+	pthread_mutex_lock(&c->lock);
+	found = strstr(c->buf, needle) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+static int create(struct boot *b, struct hv_microvm **vm)
+{
+	struct hv_microvm_config cfg;
+	char cmdline[256];
+
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 quiet panic=-1 hvtest=%s", b->mode);
+	hv_microvm_config_init(&cfg);
+	cfg.kernel = kernel;
+	cfg.initrd = initrd;
+	cfg.cmdline = cmdline;
+	cfg.flags = b->flags;
+	cfg.nr_vcpus = b->cpus;
+	cfg.mem_bytes = b->mem;
+	cfg.console_fn = on_console;
+	cfg.console_opaque = &b->con;
+	pthread_mutex_init(&b->con.lock, NULL);
+	return hv_microvm_create(&cfg, vm);
+}
+
+static void *boot_thread(void *arg)
+{
+	struct boot *b = arg;
+	struct hv_microvm *vm = NULL;
+
+	b->ret = create(b, &vm);
+	if (!b->ret)
+		b->ret = hv_microvm_start(vm);
+	if (!b->ret)
+		b->ret = hv_microvm_wait(vm, BOOT_TIMEOUT_MS, &b->status);
+	if (b->ret)
+		fprintf(stderr, "boot %s: %s\n", b->mode, hv_last_error());
+	hv_microvm_destroy(vm);
+	return NULL;
+}
+
+static void boot_and_check(struct boot *b, uint32_t reason)
+{
+	boot_thread(b);
+	if (b->ret || b->status.reason != reason) {
+		fprintf(stderr, "---- guest console ----\n%s\n-----------------------\n", b->con.buf);
+		fail_msg("boot %s: ret %d, stopped by %s (%s), expected %s", b->mode, b->ret,
+			 hv_stop_reason_name(b->status.reason), b->status.message,
+			 hv_stop_reason_name(reason));
+	}
+}
+
+static void check_cpus_and_memory(struct boot *b)
+{
+	const char *line = strstr(b->con.buf, "HVLIB-CHECK");
+	unsigned cpus = 0;
+	unsigned long mem_kb = 0;
+
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "HVLIB-CHECK cpus=%u mem_kb=%lu", &cpus, &mem_kb), 2);
+	assert_int_equal(cpus, b->cpus);
+	/* MemTotal is RAM minus what the kernel keeps: within 25% below. */
+	assert_true(mem_kb <= b->mem / 1024);
+	assert_true(mem_kb >= b->mem / 1024 * 3 / 4);
+}
+
+static void test_bzimage_smp(void **state)
+{
+	struct boot *b = calloc(1, sizeof(*b));
+
+	(void)state;
+	*b = (struct boot){ .mode = "check", .cpus = 2, .mem = 256ull << 20 };
+	boot_and_check(b, HV_STOP_POWEROFF);
+	check_cpus_and_memory(b);
+	free(b);
+}
+
+static void test_pvh(void **state)
+{
+	struct boot *b = calloc(1, sizeof(*b));
+
+	(void)state;
+	*b = (struct boot){ .mode = "check", .flags = HV_MICROVM_F_PVH, .cpus = 1,
+			    .mem = 192ull << 20 };
+	boot_and_check(b, HV_STOP_POWEROFF);
+	check_cpus_and_memory(b);
+	free(b);
+}
+
+static void test_reboot(void **state)
+{
+	struct boot *b = calloc(1, sizeof(*b));
+
+	(void)state;
+	*b = (struct boot){ .mode = "reboot", .cpus = 1, .mem = 128ull << 20 };
+	boot_and_check(b, HV_STOP_REBOOT);
+	assert_true(console_has(&b->con, "HVLIB-REBOOTING"));
+	free(b);
+}
+
+static void test_console_input(void **state)
+{
+	static const char line[] = "hello-from-the-host\n";
+	struct boot *b = calloc(1, sizeof(*b));
+	struct hv_microvm *vm = NULL;
+	size_t sent = 0;
+
+	(void)state;
+	*b = (struct boot){ .mode = "echo", .cpus = 1, .mem = 128ull << 20 };
+	assert_int_equal(create(b, &vm), 0);
+	assert_int_equal(hv_microvm_start(vm), 0);
+	for (int i = 0; i < BOOT_TIMEOUT_MS / 10 && !console_has(&b->con, "HVLIB-READY"); i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	assert_true(console_has(&b->con, "HVLIB-READY"));
+	while (sent < sizeof(line) - 1) {
+		struct timespec ts = { 0, 1000000L };
+
+		sent += hv_microvm_console_input(vm, (const uint8_t *)line + sent,
+						 sizeof(line) - 1 - sent);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(hv_microvm_wait(vm, BOOT_TIMEOUT_MS, &b->status), 0);
+	assert_int_equal(b->status.reason, HV_STOP_POWEROFF);
+	assert_true(console_has(&b->con, "HVLIB-GOT:hello-from-the-host"));
+	hv_microvm_destroy(vm);
+	free(b);
+}
+
+static void test_two_vms_at_once(void **state)
+{
+	struct boot *b = calloc(2, sizeof(*b));
+	pthread_t t[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		b[i] = (struct boot){ .mode = "check", .cpus = 1, .mem = (128ull + 64 * i) << 20 };
+		assert_int_equal(pthread_create(&t[i], NULL, boot_thread, &b[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(b[i].ret, 0);
+		assert_int_equal(b[i].status.reason, HV_STOP_POWEROFF);
+		check_cpus_and_memory(&b[i]);
+	}
+	free(b);
+}
+
+static void test_bad_kernel(void **state)
+{
+	struct hv_microvm_config cfg;
+	struct hv_microvm *vm = NULL;
+
+	(void)state;
+	hv_microvm_config_init(&cfg);
+	cfg.kernel = initrd; /* a cpio archive is not a kernel */
+	assert_int_equal(hv_microvm_create(&cfg, &vm), -ENOEXEC);
+	assert_non_null(strstr(hv_last_error(), initrd));
+	assert_null(vm);
+	cfg.kernel = "/nonexistent/vmlinuz";
+	assert_int_equal(hv_microvm_create(&cfg, &vm), -ENOENT);
+	assert_non_null(strstr(hv_last_error(), "/nonexistent/vmlinuz"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bzimage_smp),
+		cmocka_unit_test(test_pvh),
+		cmocka_unit_test(test_reboot),
+		cmocka_unit_test(test_console_input),
+		cmocka_unit_test(test_two_vms_at_once),
+		cmocka_unit_test(test_bad_kernel),
+	};
+	const char *dir = getenv("HVLIB_GUEST_DIR");
+
+	if (!dir) {
+		fprintf(stderr, "kvm_linux: HVLIB_GUEST_DIR is not set (run through ctest)\n");
+		return 1;
+	}
+	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
+	snprintf(initrd, sizeof(initrd), "%s/test-initrd.cpio.gz", dir);
+	return cmocka_run_group_tests_name("kvm_linux", tests, NULL, NULL);
+}
