@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Tests of scripts/with-kvm: /dev/kvm really works through it (kvm_smoke.c,
+# compiled into a temp dir shared with HVLIB_WITH_KVM_SHARE), and it keeps
+# the command's exit status, argv, environment, cwd, stdout/stderr, files.
+# Where /dev/kvm is missing (or HVLIB_WITH_KVM_FORCE_VM=1) it also checks
+# the emulated machine's failure paths: timeout (124), no KVM inside (125)
+# and no QEMU (77).  Ends with a line "N passed, M failed"; exit 0 only if
+# none failed, 77 if with-kvm skipped (no KVM and no QEMU here).
+#   tests/with-kvm/run-smoke.sh        (WITH_KVM=path overrides the script)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+wk=${WITH_KVM:-$here/../../scripts/with-kvm}
+wk=$(cd "$(dirname "$wk")" && pwd)/$(basename "$wk")
+cc=${CC:-cc}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/with-kvm-smoke.XXXXXX")
+out=$(mktemp -d "$here/.out.XXXXXX")	# in the working tree: shared rw
+trap 'rm -rf "$tmp" "$out"' EXIT
+pass=0 failed=0
+ok() { pass=$((pass + 1)); echo "PASS: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# check NAME WANT GOT
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want [$2], got [$3]"; fi; }
+emulated() { [ "$("$wk" --mode)" = emulated ]; }
+
+cd "$here" || exit 1
+
+# 1. /dev/kvm works: open, API 12, a VM runs real-mode code to an OUT and HLT.
+"$cc" -O2 -Wall -Wextra -o "$tmp/kvm_smoke" "$here/kvm_smoke.c" || { echo "cannot compile kvm_smoke.c"; exit 1; }
+s=$(date +%s%N)
+HVLIB_WITH_KVM_SHARE=$tmp "$wk" "$tmp/kvm_smoke" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+echo "    (with-kvm kvm_smoke took $((($(date +%s%N) - s) / 1000000)) ms)"
+if [ $rc = 77 ]; then
+	cat "$tmp/e"
+	echo "SKIP: with-kvm has no way to provide /dev/kvm here"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 77
+fi
+if [ $rc = 0 ] && grep -q '^kvm_smoke: OK' "$tmp/o"; then
+	ok "kvm_smoke: $(cat "$tmp/o")"
+else
+	bad "kvm_smoke exited $rc: $(cat "$tmp/o" "$tmp/e")"
+fi
+
+# 2. Exit statuses.
+# (Exit status 0 is kvm_smoke's above.  Each call boots a machine where
+# with-kvm emulates, about 10 s: checks share calls where they can.)
+"$wk" false
+check "false exits 1" 1 $?
+"$wk" sh -c 'exit 42'
+check "sh -c 'exit 42' exits 42" 42 $?
+"$wk" sh -c 'kill -TERM $$' 2>"$tmp/e"
+check "a command killed by SIGTERM: 143, as from a shell" 143 $?
+check "... and nothing on stderr" "" "$(cat "$tmp/e")"
+"$wk" /nonexistent/command 2>/dev/null
+check "a missing command exits 127" 127 $?
+
+# 3. Arguments survive: spaces, quotes, $, globs, empty, newline, backslash.
+got=$("$wk" printf '%s|' "a b" "c'd" '$HOME' 'e"f' '*' '' $'g\nh' 'i\j' '-n')
+check "argv survives" "a b|c'd|\$HOME|e\"f|*||g"$'\n'"h|i\\j|-n|" "$got"
+
+# 4. Environment: exported variables (odd values too), PATH, HOME, no extras.
+weird=$' x \' " $y \\ \n z '
+got=$(FOO=bar WEIRD=$weird "$wk" sh -c 'printf "%s|%s" "$FOO" "$WEIRD"')
+check "FOO=bar and a value with quotes, newline and spaces pass" "bar|$weird" "$got"
+# (bash, as with-kvm is, adds PWD, SHLVL and _ to what it runs, natively too)
+envlist() { grep -vE '^(PWD|OLDPWD|SHLVL|_)=' | LC_ALL=C sort | tr '\n' ' '; }
+cache=${HVLIB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hvlib}	# the kernel is there
+got=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 "$wk" env | envlist)
+want=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 env | envlist)
+check "the environment is exactly the caller's" "$want" "$got"
+
+# 5. Same cwd; files written inside the working tree are there afterwards.
+got=$("$wk" sh -c 'pwd -P; echo written inside > "$1/file"; echo shared > "$2/f"' sh "$out" "$tmp" 2>/dev/null)
+check "cwd is the same" "$(pwd -P)" "$got"
+check "a file written in the working tree is visible outside" "written inside" "$(cat "$out/file" 2>&1)"
+check "HVLIB_WITH_KVM_SHARE is needed to write outside the tree" "" "$(cat "$tmp/f" 2>/dev/null)"
+HVLIB_WITH_KVM_SHARE=$tmp "$wk" sh -c 'echo shared > "$1/f"' sh "$tmp"
+check "a file written in a HVLIB_WITH_KVM_SHARE dir is visible outside" shared "$(cat "$tmp/f" 2>&1)"
+
+# 6. stdout to stdout, stderr to stderr, nothing else (no boot messages);
+#    large output complete; stdin is /dev/null; /tmp, /dev inside.
+echo from-stdin | "$wk" sh -c 'echo out; echo err >&2; cat; echo x > /tmp/x && cat /tmp/x &&
+	test -c /dev/null && test -c /dev/kvm && echo dev' >"$tmp/o" 2>"$tmp/e"
+check "stdout; stdin is /dev/null; a writable /tmp, /dev/null and /dev/kvm inside" \
+	"out x dev" "$(echo $(cat "$tmp/o"))"
+check "stderr" err "$(cat "$tmp/e")"
+"$wk" sh -c 'seq 1 300000; head -c 1000000 /dev/urandom | od -An -tx1 -v | tail -n 3 >&2' >"$tmp/o" 2>/dev/null
+check "300000 lines of output arrive complete" "$(seq 1 300000 | md5sum)" "$(md5sum <"$tmp/o")"
+# 7. Two at once.
+"$wk" sh -c 'sleep 1; echo one' >"$tmp/c1" &
+p1=$!
+"$wk" sh -c 'sleep 1; echo two' >"$tmp/c2" &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+check "two concurrent runs" "0 0 one two" "$r1 $r2 $(cat "$tmp/c1" "$tmp/c2" | tr '\n' ' ' | sed 's/ $//')"
+
+# 8. The emulated machine's failure paths.
+if emulated; then
+	s=$(date +%s)
+	HVLIB_WITH_KVM_TIMEOUT=20 "$wk" sleep 300 2>"$tmp/e"
+	rc=$?
+	check "timeout: exit 124 in about 20 s ($(($(date +%s) - s)) s)" "124 yes" \
+		"$rc $( [ $(($(date +%s) - s)) -lt 60 ] && echo yes)"
+	grep -q TIMEOUT "$tmp/e" && ok "timeout says so" || bad "timeout message: $(cat "$tmp/e")"
+	HVLIB_WITH_KVM_CPU=max,-svm "$wk" true 2>"$tmp/e"
+	check "no /dev/kvm inside (a CPU without SVM): exit 125" 125 $?
+	grep -q 'no /dev/kvm inside' "$tmp/e" && ok "no /dev/kvm inside says so" ||
+		bad "no-kvm message: $(cat "$tmp/e")"
+	HVLIB_WITH_KVM_BOOT_TIMEOUT=2 "$wk" true 2>"$tmp/e"
+	check "a machine that never reaches the command: 3 boots, then exit 125" "125 3" \
+		"$? $(grep -c 'hung in its boot' "$tmp/e")"
+	HVLIB_WITH_KVM_QEMU=false "$wk" true 2>"$tmp/e"
+	check "a machine that stops at once (QEMU is false): exit 125" 125 $?
+	grep -q 'boot log' "$tmp/e" && ok "a failed boot shows the boot log" ||
+		bad "boot failure message: $(cat "$tmp/e")"
+	HVLIB_WITH_KVM_QEMU=/nonexistent/qemu "$wk" true 2>"$tmp/e"
+	check "no QEMU: exit 77 (skip)" 77 $?
+	grep -q 'SKIP' "$tmp/e" && ok "no QEMU says SKIP" || bad "skip message: $(cat "$tmp/e")"
+	left=$(ls -d "${TMPDIR:-/tmp}"/with-kvm.* 2>/dev/null | wc -l)
+	echo "    ($left with-kvm control directories left in ${TMPDIR:-/tmp}, others' included)"
+fi
+
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]
