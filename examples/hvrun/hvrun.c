@@ -4,6 +4,7 @@
  *
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
+ *         [--disk FILE[,ro]]... [--rng]
  *
  * The guest's serial console is this terminal: its output on stdout, stdin
  * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
@@ -29,6 +30,7 @@
 struct options {
 	struct hv_microvm_config cfg;
 	uint32_t pin[MAX_PIN];
+	struct hv_microvm_disk disks[HV_MICROVM_MAX_VIRTIO];
 	int timeout_s;
 	int verbose;
 };
@@ -49,6 +51,9 @@ static void usage(FILE *out)
 		"  -n, --cpus N          vCPUs (default 1)\n"
 		"  -p, --pin LIST        host CPU for each vCPU, e.g. 2,3\n"
 		"      --pvh             boot a bzImage through its PVH entry point\n"
+		"  -d, --disk FILE[,ro]  a virtio-blk disk over a raw image (repeatable: vda,\n"
+		"                        vdb, ...); ro: read-only\n"
+		"      --rng             a virtio-rng device\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -99,6 +104,30 @@ static int parse_pin(const char *s, struct options *o)
 	return n ? 0 : -1;
 }
 
+/* FILE or FILE,ro */
+static int parse_disk(char *arg, struct options *o)
+{
+	struct hv_microvm_disk *d;
+	char *comma = strrchr(arg, ',');
+
+	if (o->cfg.nr_disks == HV_MICROVM_MAX_VIRTIO)
+		return -1;
+	d = &o->disks[o->cfg.nr_disks];
+	hv_microvm_disk_init(d);
+	if (comma && !strcmp(comma, ",ro")) {
+		*comma = '\0';
+		d->flags |= HV_MICROVM_DISK_F_READONLY;
+	} else if (comma && !strcmp(comma, ",rw")) {
+		*comma = '\0';
+	}
+	if (!*arg)
+		return -1;
+	d->path = arg;
+	o->cfg.disks = o->disks;
+	o->cfg.nr_disks++;
+	return 0;
+}
+
 static void log_stderr(void *opaque, enum hv_log_level level, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -115,13 +144,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "cpus", required_argument, NULL, 'n' },   { "pin", required_argument, NULL, 'p' },
 		{ "pvh", no_argument, NULL, 'P' },          { "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
+		{ "disk", required_argument, NULL, 'd' },   { "rng", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	hv_microvm_config_init(&o->cfg);
 	o->cfg.console_out_fd = STDOUT_FILENO;
-	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:d:vh", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -129,6 +159,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'i': o->cfg.initrd = optarg; break;
 		case 'c': o->cfg.cmdline = optarg; break;
 		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
+		case 'R': o->cfg.flags |= HV_MICROVM_F_RNG; break;
+		case 'd':
+			if (parse_disk(optarg, o))
+				return fprintf(stderr, "hvrun: bad --disk '%s' (FILE or FILE,ro; at "
+					       "most %u)\n", optarg, HV_MICROVM_MAX_VIRTIO), -1;
+			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':

@@ -5,7 +5,8 @@
  * API conventions (kept stable across releases):
  *
  *  Names    Every public symbol starts with hv_, with a sub-prefix per module:
- *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_.  Only these symbols
+ *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_,
+ *           hv_virtio_, hv_virtq_.  Only these symbols
  *           are exported from libhvlib.so.
  *  Handles  Objects are opaque and come in create/destroy pairs; destroy(NULL)
  *           is a no-op.  The caller owns what create returns; an object handed
@@ -41,6 +42,7 @@
 #include "vcpu.h"
 #include "serial.h"
 #include "loader.h"
+#include "virtio.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

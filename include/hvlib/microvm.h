@@ -22,6 +22,10 @@
  * (bzImage through the 64-bit boot protocol, or an ELF vmlinux through PVH),
  * with ACPI tables (hardware-reduced), in-kernel LAPICs/IOAPIC/PIC/PIT, a
  * 16550 UART on COM1 (IRQ 4) as console, and an i8042 for reboot.
+ * Optional virtio devices (disks, an entropy source) sit on virtio-mmio in
+ * the 3-4 GiB hole, announced in the ACPI DSDT as LNRO0005 devices (Linux's
+ * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
+ * vdb, ...), then the rng.  Requests are served on the vCPU threads.
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed
@@ -50,7 +54,23 @@ struct hv_microvm;
 /* Micro-VM flags. */
 #define HV_MICROVM_F_PVH       (1u << 0) /* boot a bzImage through PVH (its vmlinux is extracted) */
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
-#define HV_MICROVM_F_ALL       0x3u
+#define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
+#define HV_MICROVM_F_ALL       0x7u
+
+/* A virtio-blk disk over a raw image file. */
+#define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
+#define HV_MICROVM_DISK_F_ALL      0x1u
+#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng */
+
+struct hv_microvm_disk {
+	uint32_t size;             /* sizeof(struct hv_microvm_disk) */
+	uint32_t flags;            /* HV_MICROVM_DISK_F_*; unknown bits: -EINVAL */
+	const char *path;          /* raw image (required) */
+	const char *serial;        /* virtio-blk serial (/sys/block/vdX/serial), <= 20 bytes; or NULL */
+};
+
+/* Fill *disk with its size and defaults. */
+HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk);
 
 /* Console output sink: bytes the guest wrote to its serial console. */
 typedef void (*hv_microvm_console_fn)(void *opaque, const uint8_t *buf, size_t len);
@@ -71,6 +91,9 @@ struct hv_microvm_config {
 	uint32_t log_level;        /* as struct hv_vm_config */
 	hv_log_fn log_fn;
 	void *log_opaque;
+	const struct hv_microvm_disk *disks; /* nr_disks entries, borrowed during create */
+	uint32_t nr_disks;         /* with the rng, at most HV_MICROVM_MAX_VIRTIO */
+	uint32_t reserved;         /* must be 0 */
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

@@ -66,7 +66,7 @@ static int validate_config(const struct hv_microvm_config *cfg)
 	if (cfg->mem_bytes && cfg->mem_bytes < (16ull << 20))
 		return hv_err(-EINVAL, "micro-VM config: %llu bytes of RAM is too little (>= 16 "
 				       "MiB)", (unsigned long long)cfg->mem_bytes);
-	return 0;
+	return hv_microvm_check_virtio(cfg);
 }
 
 static int load_kernel(struct hv_microvm *m)
@@ -134,6 +134,9 @@ HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_m
 	vmcfg.log_opaque = cfg->log_opaque;
 	vmcfg.log_level = cfg->log_level;
 	ret = hv_vm_create(&vmcfg, &m->vm);
+	if (ret)
+		goto err;
+	ret = hv_microvm_create_virtio(m, cfg);
 	if (ret)
 		goto err;
 	ret = hv_arch_microvm_setup(m);
@@ -353,6 +356,7 @@ HV_EXPORT void hv_microvm_destroy(struct hv_microvm *m)
 	/* Devices are on the VM's buses: unregister (destroy) them before the VM. */
 	hv_serial_destroy(m->serial);
 	hv_i8042_destroy(m->kbc);
+	hv_microvm_destroy_virtio(m);
 	hv_vm_destroy(m->vm);
 	if (m->event_fd >= 0)
 		close(m->event_fd);

@@ -13,15 +13,31 @@
 
 struct hv_serial;
 struct hv_i8042;
+struct hv_virtio_dev;
+struct hv_virtio_mmio;
+struct hv_virtio_blk;
+struct hv_virtio_rng;
+
+/* One virtio device of the micro-VM: the device, and the transport the
+ * arch platform puts it on. */
+struct hv_microvm_virtio {
+	struct hv_virtio_dev *dev;     /* owned by blk or rng */
+	struct hv_virtio_mmio *mmio;
+	struct hv_virtio_blk *blk;
+	struct hv_virtio_rng *rng;
+	char name[24];
+};
 
 struct hv_microvm {
-	struct hv_microvm_config cfg; /* strings are not kept: used only in create */
+	struct hv_microvm_config cfg; /* strings and disks are not kept: used only in create */
 	uint64_t mem_bytes;
 	uint32_t nr_vcpus;
 	struct hv_vm *vm;
 	struct hv_vcpu **vcpus;
 	struct hv_serial *serial;
 	struct hv_i8042 *kbc;
+	struct hv_microvm_virtio virtio[HV_MICROVM_MAX_VIRTIO];
+	uint32_t nr_virtio;
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];
@@ -42,8 +58,15 @@ struct hv_microvm {
 void hv_microvm_request_stop(struct hv_microvm *m, uint32_t reason, uint32_t vcpu, int error,
 			     const struct hv_exit *exit, const char *message);
 
+/* Virtio devices (microvm_virtio.c): config checks, creation from the
+ * config (before the arch set-up places them), and teardown. */
+int hv_microvm_check_virtio(const struct hv_microvm_config *cfg);
+int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg);
+void hv_microvm_destroy_virtio(struct hv_microvm *m);
+
 /* Arch platform (src/arch/<arch>/microvm_*.c). */
-/* Guest RAM, platform devices, firmware tables; fills mem_ranges/acpi_rsdp. */
+/* Guest RAM, platform devices, transports for m->virtio[], firmware tables;
+ * fills mem_ranges/acpi_rsdp. */
 int hv_arch_microvm_setup(struct hv_microvm *m);
 /* Per-vCPU platform state; for vCPU 0 also the kernel entry state. */
 int hv_arch_microvm_setup_vcpu(struct hv_microvm *m, struct hv_vcpu *vcpu);

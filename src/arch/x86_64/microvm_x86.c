@@ -4,8 +4,9 @@
  *
  * Guest-physical layout:
  *   0 .. 3 GiB        RAM (low part)
- *   3 GiB .. 4 GiB    MMIO hole: virtio-mmio devices, IOAPIC 0xfec00000,
- *                     LAPIC 0xfee00000, KVM's TSS/identity pages 0xfffbc000
+ *   3 GiB .. 4 GiB    MMIO hole: virtio-mmio devices from 0xd0000000 (4 KiB
+ *                     each, GSIs 16-23), IOAPIC 0xfec00000, LAPIC 0xfee00000,
+ *                     KVM's TSS/identity pages 0xfffbc000
  *   4 GiB ..          RAM beyond 3 GiB, if any
  * Below 1 MiB, 0x9fc00 .. 0x100000 is reserved in e820 (where a PC has its
  * EBDA, VGA hole and BIOS); the ACPI tables live there at 0xe0000.
@@ -16,12 +17,19 @@
 #include "hvlib/acpi.h"
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
+#include "hvlib/virtio.h"
 #include "hvlib/x86.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
 #define LOW_RAM_END (3ull << 30)
 #define HIGH_RAM_START (4ull << 30)
+/* virtio-mmio windows and their interrupts: the I/O APIC pins above the
+ * ISA range, which no legacy device claims (edge-triggered, active-high). */
+#define VIRTIO_MMIO_BASE 0xd0000000ull
+#define VIRTIO_GSI_BASE 16u
+_Static_assert(VIRTIO_GSI_BASE + HV_MICROVM_MAX_VIRTIO <= HV_X86_ACPI_IOAPIC_PINS,
+	       "virtio interrupts must fit the I/O APIC");
 #define BIOS_AREA_START 0x9fc00ull
 #define BIOS_AREA_END 0x100000ull
 #define X86_KVM_PAGES_START 0xfffbc000ull
@@ -74,6 +82,15 @@ static void serial_irq(void *opaque, int level)
 	hv_vm_irq_line(m->vm, HV_SERIAL_COM1_IRQ, level);
 }
 
+/* The UART's callbacks share one opaque (m); the embedder's console
+ * callback wants its own. */
+static void console_out(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct hv_microvm *m = opaque;
+
+	m->cfg.console_fn(m->cfg.console_opaque, buf, len);
+}
+
 static void kbc_reset(void *opaque)
 {
 	hv_microvm_request_stop(opaque, HV_STOP_REBOOT, 0, 0, NULL,
@@ -88,7 +105,7 @@ static int setup_legacy_devices(struct hv_microvm *m)
 	int ret;
 
 	hv_serial_config_init(&sc);
-	sc.output = m->cfg.console_fn;
+	sc.output = m->cfg.console_fn ? console_out : NULL;
 	sc.output_fd = m->cfg.console_fn ? -1 : m->cfg.console_out_fd;
 	sc.set_irq = serial_irq;
 	sc.opaque = m;
@@ -132,8 +149,34 @@ static int acpi_pm_io(void *opaque, uint64_t offset, uint32_t width, bool is_wri
 	return 0;
 }
 
+/* Each virtio device on its MMIO window, and its DSDT entry. */
+static int setup_virtio(struct hv_microvm *m, struct hv_acpi_device *acpi)
+{
+	for (uint32_t i = 0; i < m->nr_virtio; i++) {
+		struct hv_virtio_mmio_config mc;
+		int ret;
+
+		hv_virtio_mmio_config_init(&mc);
+		mc.vm = m->vm;
+		mc.base = VIRTIO_MMIO_BASE + (uint64_t)i * HV_VIRTIO_MMIO_SIZE;
+		mc.irq = VIRTIO_GSI_BASE + i;
+		ret = hv_virtio_mmio_create(m->virtio[i].dev, &mc, &m->virtio[i].mmio);
+		if (ret)
+			return ret;
+		hv_acpi_device_init(&acpi[i]);
+		acpi[i].hid = "LNRO0005";
+		acpi[i].uid = i;
+		acpi[i].mmio_base = mc.base;
+		acpi[i].mmio_len = HV_VIRTIO_MMIO_SIZE;
+		acpi[i].irq = mc.irq;
+		acpi[i].irq_flags = HV_ACPI_IRQ_EDGE | HV_ACPI_IRQ_ACTIVE_HIGH;
+	}
+	return 0;
+}
+
 static int setup_acpi(struct hv_microvm *m)
 {
+	struct hv_acpi_device devices[HV_MICROVM_MAX_VIRTIO];
 	struct hv_x86_acpi_config ac;
 	struct hv_x86_acpi_result res;
 	int ret;
@@ -142,8 +185,13 @@ static int setup_acpi(struct hv_microvm *m)
 			      acpi_pm_io, m, "acpi-pm", NULL);
 	if (ret)
 		return ret;
+	ret = setup_virtio(m, devices);
+	if (ret)
+		return ret;
 	hv_x86_acpi_config_init(&ac);
 	ac.nr_cpus = m->nr_vcpus;
+	ac.devices = devices;
+	ac.nr_devices = m->nr_virtio;
 	ret = hv_x86_acpi_build(hv_vm_mem(m->vm), &ac, &res);
 	if (ret)
 		return hv_err_context(ret, "building ACPI tables");

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The micro-VM's virtio devices: disks and the rng are created here from the
+ * config, through the same public device API an embedder uses; the arch
+ * platform gives each one its MMIO window, interrupt and firmware entry
+ * (hv_arch_microvm_setup()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hvlib/virtio.h"
+#include "microvm/microvm_internal.h"
+#include "util/error.h"
+
+HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
+{
+	memset(disk, 0, sizeof(*disk));
+	disk->size = sizeof(*disk);
+}
+
+int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
+{
+	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0);
+
+	if (cfg->reserved)
+		return hv_err(-EINVAL, "micro-VM config: reserved field set");
+	if (cfg->nr_disks > HV_MICROVM_MAX_VIRTIO || n > HV_MICROVM_MAX_VIRTIO)
+		return hv_err(-EINVAL, "micro-VM config: %u virtio devices, at most %u", n,
+			      HV_MICROVM_MAX_VIRTIO);
+	if (cfg->nr_disks && !cfg->disks)
+		return hv_err(-EINVAL, "micro-VM config: %u disks but no disk array",
+			      cfg->nr_disks);
+	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
+		const struct hv_microvm_disk *d = &cfg->disks[i];
+
+		if (d->size < sizeof(*d) || (d->flags & ~HV_MICROVM_DISK_F_ALL) || !d->path)
+			return hv_err(-EINVAL, "micro-VM config: disk %u: bad size or flags, or no "
+					       "path (call hv_microvm_disk_init())", i);
+	}
+	return 0;
+}
+
+static int add_disk(struct hv_microvm *m, const struct hv_microvm_disk *d, uint32_t i)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_blk_config bc;
+	int ret;
+
+	hv_virtio_blk_config_init(&bc);
+	bc.path = d->path;
+	bc.serial = d->serial;
+	bc.flags = (d->flags & HV_MICROVM_DISK_F_READONLY) ? HV_VIRTIO_BLK_F_READONLY : 0;
+	bc.vm = m->vm;
+	snprintf(v->name, sizeof(v->name), "virtio-blk%u", i);
+	bc.name = v->name;
+	ret = hv_virtio_blk_create(&bc, &v->blk);
+	if (ret)
+		return hv_err_context(ret, "disk %u", i);
+	v->dev = hv_virtio_blk_dev(v->blk);
+	m->nr_virtio++;
+	return 0;
+}
+
+static int add_rng(struct hv_microvm *m)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_rng_config rc;
+	int ret;
+
+	hv_virtio_rng_config_init(&rc);
+	rc.vm = m->vm;
+	ret = hv_virtio_rng_create(&rc, &v->rng);
+	if (ret)
+		return ret;
+	snprintf(v->name, sizeof(v->name), "virtio-rng");
+	v->dev = hv_virtio_rng_dev(v->rng);
+	m->nr_virtio++;
+	return 0;
+}
+
+int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg)
+{
+	int ret = 0;
+
+	for (uint32_t i = 0; i < cfg->nr_disks && !ret; i++)
+		ret = add_disk(m, &cfg->disks[i], i);
+	if (!ret && (cfg->flags & HV_MICROVM_F_RNG))
+		ret = add_rng(m);
+	return ret;
+}
+
+void hv_microvm_destroy_virtio(struct hv_microvm *m)
+{
+	/* Transports first: once off the bus no vCPU can reach a device. */
+	for (uint32_t i = 0; i < m->nr_virtio; i++)
+		hv_virtio_mmio_destroy(m->virtio[i].mmio);
+	for (uint32_t i = 0; i < m->nr_virtio; i++) {
+		hv_virtio_blk_destroy(m->virtio[i].blk);
+		hv_virtio_rng_destroy(m->virtio[i].rng);
+	}
+	m->nr_virtio = 0;
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-mmio, version 2 (virtio 1.2, 4.2.2): the register window and the
+ * interrupt.  Offsets and widths come from the guest: registers answer only
+ * aligned 32-bit accesses (4.2.2.2), anything else reads 0 and is ignored;
+ * config space (0x100 on) is bounds-checked by the core.
+ *
+ * The interrupt is edge-triggered: every new ISR bit pulses the line, and
+ * the guest acknowledges through InterruptACK.  An irqfd would replace the
+ * pulse one for one; a QueueNotify ioeventfd would skip hv_virtio_mmio_io()
+ * for the notify register only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "virtio/virtio_internal.h"
+
+enum {
+	REG_MAGIC = 0x000, REG_VERSION = 0x004, REG_DEVICE_ID = 0x008, REG_VENDOR_ID = 0x00c,
+	REG_DEVICE_FEATURES = 0x010, REG_DEVICE_FEATURES_SEL = 0x014,
+	REG_DRIVER_FEATURES = 0x020, REG_DRIVER_FEATURES_SEL = 0x024,
+	REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038,
+	REG_QUEUE_READY = 0x044, REG_QUEUE_NOTIFY = 0x050,
+	REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064, REG_STATUS = 0x070,
+	REG_QUEUE_DESC_LOW = 0x080, REG_QUEUE_DESC_HIGH = 0x084,
+	REG_QUEUE_DRIVER_LOW = 0x090, REG_QUEUE_DRIVER_HIGH = 0x094,
+	REG_QUEUE_DEVICE_LOW = 0x0a0, REG_QUEUE_DEVICE_HIGH = 0x0a4,
+	REG_SHM_SEL = 0x0ac, REG_SHM_LEN_LOW = 0x0b0, REG_SHM_LEN_HIGH = 0x0b4,
+	REG_SHM_BASE_LOW = 0x0b8, REG_SHM_BASE_HIGH = 0x0bc,
+	REG_CONFIG_GENERATION = 0x0fc, REG_CONFIG = 0x100,
+};
+
+#define MMIO_MAGIC 0x74726976u /* "virt" */
+#define MMIO_VERSION 2u
+/* Selectors are plain registers that any vCPU may write at any time. */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define MMIO_VENDOR 0x4c564848u /* "HHVL": any value is fine, drivers ignore it */
+
+struct hv_virtio_mmio {
+	struct hv_virtio_dev *dev;
+	struct hv_virtio_mmio_config cfg;
+	struct hv_bus *bus;
+	uint32_t bus_handle;
+	/* Driver-side selectors; each vCPU sees the same ones, as on hardware. */
+	uint32_t dev_features_sel, drv_features_sel, queue_sel;
+	uint32_t isr;               /* atomic: InterruptStatus */
+};
+
+static void mmio_interrupt(void *opaque, uint32_t isr_bits)
+{
+	struct hv_virtio_mmio *m = opaque;
+	struct hv_vm *vm = m->cfg.vm;
+
+	__atomic_or_fetch(&m->isr, isr_bits, __ATOMIC_SEQ_CST);
+	/* The ISR bit is set before the edge, so the handler the edge starts
+	 * always finds it (its InterruptStatus read follows the interrupt). */
+	if (m->cfg.set_irq) {
+		m->cfg.set_irq(m->cfg.irq_opaque, m->cfg.irq, 1);
+		m->cfg.set_irq(m->cfg.irq_opaque, m->cfg.irq, 0);
+	} else {
+		hv_vm_irq_line(vm, m->cfg.irq, 1);
+		hv_vm_irq_line(vm, m->cfg.irq, 0);
+	}
+}
+
+static uint32_t read_reg(struct hv_virtio_mmio *m, uint32_t reg)
+{
+	struct hv_virtio_dev *dev = m->dev;
+	uint32_t q = LOAD(m->queue_sel);
+
+	switch (reg) {
+	case REG_MAGIC: return MMIO_MAGIC;
+	case REG_VERSION: return MMIO_VERSION;
+	case REG_DEVICE_ID: return dev->ops->device_id;
+	case REG_VENDOR_ID: return MMIO_VENDOR;
+	case REG_DEVICE_FEATURES: return hv_virtio_dev_features_word(dev, LOAD(m->dev_features_sel));
+	case REG_QUEUE_NUM_MAX: return q < dev->nr_queues ? dev->queues[q].max_size : 0;
+	case REG_QUEUE_READY: return q < dev->nr_queues && dev->queues[q].ready;
+	case REG_INTERRUPT_STATUS: return __atomic_load_n(&m->isr, __ATOMIC_SEQ_CST);
+	case REG_STATUS: return hv_virtio_dev_status(dev);
+	case REG_SHM_LEN_LOW: case REG_SHM_LEN_HIGH: return 0xffffffffu; /* no shared memory */
+	case REG_SHM_BASE_LOW: case REG_SHM_BASE_HIGH: return 0xffffffffu;
+	case REG_CONFIG_GENERATION:
+		return __atomic_load_n(&dev->config_generation, __ATOMIC_ACQUIRE);
+	default: return 0; /* write-only or reserved */
+	}
+}
+
+/* One half of a queue address register pair. */
+static void write_addr(struct hv_virtio_mmio *m, int which, bool high, uint32_t val)
+{
+	uint32_t q = LOAD(m->queue_sel);
+	struct hv_virtq *vq = hv_virtio_dev_queue(m->dev, q);
+	uint64_t gpa;
+
+	if (!vq)
+		return;
+	pthread_mutex_lock(&vq->lock);
+	gpa = which == HV_VIRTQ_ADDR_DESC ? vq->desc_gpa
+	      : which == HV_VIRTQ_ADDR_AVAIL ? vq->avail_gpa : vq->used_gpa;
+	pthread_mutex_unlock(&vq->lock);
+	if (high)
+		gpa = (gpa & 0xffffffffull) | ((uint64_t)val << 32);
+	else
+		gpa = (gpa & ~0xffffffffull) | val;
+	hv_virtio_dev_queue_set_addr(m->dev, q, which, gpa);
+}
+
+static void write_reg(struct hv_virtio_mmio *m, uint32_t reg, uint32_t val)
+{
+	struct hv_virtio_dev *dev = m->dev;
+	uint32_t q = LOAD(m->queue_sel);
+
+	switch (reg) {
+	case REG_DEVICE_FEATURES_SEL: STORE(m->dev_features_sel, val); break;
+	case REG_DRIVER_FEATURES_SEL: STORE(m->drv_features_sel, val); break;
+	case REG_DRIVER_FEATURES:
+		hv_virtio_dev_set_driver_features(dev, LOAD(m->drv_features_sel), val);
+		break;
+	case REG_QUEUE_SEL: STORE(m->queue_sel, val); break;
+	case REG_QUEUE_NUM: hv_virtio_dev_queue_set_size(dev, q, val); break;
+	case REG_QUEUE_READY: hv_virtio_dev_queue_set_ready(dev, q, val & 1); break;
+	case REG_QUEUE_NOTIFY: hv_virtio_dev_notify(dev, val & 0xffff); break;
+	case REG_INTERRUPT_ACK: __atomic_and_fetch(&m->isr, ~val, __ATOMIC_SEQ_CST); break;
+	case REG_STATUS:
+		if (!val)
+			__atomic_store_n(&m->isr, 0, __ATOMIC_SEQ_CST);
+		hv_virtio_dev_write_status(dev, val);
+		break;
+	case REG_QUEUE_DESC_LOW: write_addr(m, HV_VIRTQ_ADDR_DESC, false, val); break;
+	case REG_QUEUE_DESC_HIGH: write_addr(m, HV_VIRTQ_ADDR_DESC, true, val); break;
+	case REG_QUEUE_DRIVER_LOW: write_addr(m, HV_VIRTQ_ADDR_AVAIL, false, val); break;
+	case REG_QUEUE_DRIVER_HIGH: write_addr(m, HV_VIRTQ_ADDR_AVAIL, true, val); break;
+	case REG_QUEUE_DEVICE_LOW: write_addr(m, HV_VIRTQ_ADDR_USED, false, val); break;
+	case REG_QUEUE_DEVICE_HIGH: write_addr(m, HV_VIRTQ_ADDR_USED, true, val); break;
+	default: break; /* read-only or reserved: ignored */
+	}
+}
+
+HV_EXPORT int hv_virtio_mmio_io(struct hv_virtio_mmio *m, uint64_t offset, uint32_t width,
+				bool is_write, uint64_t *value)
+{
+	if (offset >= HV_VIRTIO_MMIO_SIZE) {
+		if (!is_write)
+			*value = 0;
+		return 0;
+	}
+	if (offset >= REG_CONFIG) {
+		hv_virtio_dev_config_access(m->dev, (uint32_t)offset - REG_CONFIG, width, is_write,
+					    value);
+		return 0;
+	}
+	if (width != 4 || offset % 4) {
+		if (!is_write)
+			*value = 0;
+		return 0;
+	}
+	if (is_write)
+		write_reg(m, (uint32_t)offset, (uint32_t)*value);
+	else
+		*value = read_reg(m, (uint32_t)offset);
+	return 0;
+}
+
+static int mmio_bus_io(void *opaque, uint64_t offset, uint32_t width, bool is_write,
+		       uint64_t *value)
+{
+	return hv_virtio_mmio_io(opaque, offset, width, is_write, value);
+}
+
+HV_EXPORT void hv_virtio_mmio_config_init(struct hv_virtio_mmio_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = sizeof(*cfg);
+}
+
+static int check_config(const struct hv_virtio_mmio_config *cfg)
+{
+	if (!cfg || cfg->size < sizeof(*cfg))
+		return hv_err(-EINVAL, "virtio-mmio config: size %u is smaller than %zu (call "
+				       "hv_virtio_mmio_config_init())", cfg ? cfg->size : 0,
+			      sizeof(*cfg));
+	if (cfg->flags || cfg->reserved)
+		return hv_err(-EINVAL, "virtio-mmio config: unknown flags 0x%x", cfg->flags);
+	if (cfg->base % 4096)
+		return hv_err(-EINVAL, "virtio-mmio config: base 0x%llx is not 4 KiB aligned",
+			      (unsigned long long)cfg->base);
+	if (!cfg->bus && !cfg->vm)
+		return hv_err(-EINVAL, "virtio-mmio config: neither a VM nor a bus");
+	if (!cfg->set_irq && !cfg->vm)
+		return hv_err(-EINVAL, "virtio-mmio config: neither a VM nor set_irq");
+	return 0;
+}
+
+HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
+				    const struct hv_virtio_mmio_config *cfg,
+				    struct hv_virtio_mmio **out)
+{
+	struct hv_virtio_transport t;
+	struct hv_virtio_mmio *m;
+	int ret = check_config(cfg);
+
+	if (ret)
+		return ret;
+	if (dev->transport.interrupt)
+		return hv_err(-EBUSY, "%s: already has a transport", dev->name);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return hv_err(-ENOMEM, "allocating a virtio-mmio transport");
+	m->dev = dev;
+	m->cfg = *cfg;
+	m->bus = cfg->bus ? cfg->bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
+	t.interrupt = mmio_interrupt;
+	t.opaque = m;
+	hv_virtio_dev_set_transport(dev, &t);
+	ret = hv_bus_register(m->bus, cfg->base, HV_VIRTIO_MMIO_SIZE, mmio_bus_io, m, dev->name,
+			      &m->bus_handle);
+	if (ret) {
+		hv_virtio_dev_set_transport(dev, NULL);
+		free(m);
+		return hv_err_context(ret, "%s at 0x%llx", dev->name,
+				      (unsigned long long)cfg->base);
+	}
+	*out = m;
+	return 0;
+}
+
+HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)
+{
+	if (!m)
+		return;
+	/* Once unregistered, no vCPU is inside hv_virtio_mmio_io() any more. */
+	hv_bus_unregister(m->bus, m->bus_handle);
+	hv_virtio_dev_set_transport(m->dev, NULL);
+	free(m);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver's side of queue set-up, notifications and config space, as the
+ * transports forward them.  Every value is guest-controlled: queue numbers,
+ * sizes and config offsets are checked here, ring addresses when the queue
+ * is enabled (hv_virtq_start()).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "virtio/virtio_internal.h"
+
+/* The queue if it exists and its set-up may still change (dev->lock held):
+ * the spec forbids changes while the queue is enabled. */
+static struct hv_virtq *setup_queue(struct hv_virtio_dev *dev, uint32_t q)
+{
+	if (q >= dev->nr_queues || dev->queues[q].ready)
+		return NULL;
+	return &dev->queues[q];
+}
+
+void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size)
+{
+	struct hv_virtq *vq;
+
+	pthread_mutex_lock(&dev->lock);
+	vq = setup_queue(dev, q);
+	if (vq) {
+		pthread_mutex_lock(&vq->lock);
+		vq->size = size; /* checked when enabled */
+		pthread_mutex_unlock(&vq->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa)
+{
+	struct hv_virtq *vq;
+
+	pthread_mutex_lock(&dev->lock);
+	vq = setup_queue(dev, q);
+	if (vq) {
+		pthread_mutex_lock(&vq->lock);
+		if (which == HV_VIRTQ_ADDR_DESC)
+			vq->desc_gpa = gpa;
+		else if (which == HV_VIRTQ_ADDR_AVAIL)
+			vq->avail_gpa = gpa;
+		else
+			vq->used_gpa = gpa;
+		pthread_mutex_unlock(&vq->lock);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready)
+{
+	struct hv_virtq *vq;
+	int ret = 0;
+
+	if (q >= dev->nr_queues)
+		return;
+	vq = &dev->queues[q];
+	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&vq->lock);
+	if (ready && !vq->ready) {
+		vq->ready = true;
+		ret = hv_virtq_start(vq, dev->driver_features);
+		if (ret)
+			vq->broken = true;
+	} else if (!ready && vq->ready) {
+		/* Disabling one queue: stop it, keep the driver's set-up. */
+		vq->ready = false;
+		vq->running = false;
+		vq->generation++;
+	}
+	pthread_mutex_unlock(&vq->lock);
+	pthread_mutex_unlock(&dev->lock);
+	if (ret)
+		hv_virtio_dev_needs_reset(dev, hv_last_error());
+}
+
+void hv_virtio_dev_notify(struct hv_virtio_dev *dev, uint32_t q)
+{
+	uint32_t status = hv_virtio_dev_status(dev);
+
+	/* Notifications before DRIVER_OK, for absent queues, or after the
+	 * device broke are dropped: the driver will reset us. */
+	if (q >= dev->nr_queues || !(status & HV_VIRTIO_STATUS_DRIVER_OK) ||
+	    (status & HV_VIRTIO_STATUS_NEEDS_RESET))
+		return;
+	if (dev->ops->notify)
+		dev->ops->notify(dev->opaque, dev, q);
+}
+
+void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uint32_t width,
+				 bool is_write, uint64_t *value)
+{
+	uint8_t buf[8] = { 0 };
+	uint32_t limit = dev->ops->config_bytes;
+
+	/* Out of range or odd widths: reads see 0, writes vanish. */
+	if ((width != 1 && width != 2 && width != 4 && width != 8) || offset > limit ||
+	    width > limit - offset) {
+		if (!is_write)
+			*value = 0;
+		return;
+	}
+	if (is_write) {
+		for (uint32_t i = 0; i < width; i++)
+			buf[i] = (uint8_t)(*value >> (8 * i));
+		if (dev->ops->config_write)
+			dev->ops->config_write(dev->opaque, offset, buf, width);
+		return;
+	}
+	if (dev->ops->config_read)
+		dev->ops->config_read(dev->opaque, offset, buf, width);
+	*value = 0;
+	for (uint32_t i = 0; i < width; i++)
+		*value |= (uint64_t)buf[i] << (8 * i);
+}

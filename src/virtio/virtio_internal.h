@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* Virtio device core, queues and transports: the shared internal state. */
+#ifndef HV_VIRTIO_INTERNAL_H
+#define HV_VIRTIO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvlib/virtio.h"
+#include "virtio/vring.h"
+
+#define HV_VIRTQ_DEFAULT_SIZE 256u
+
+/* ISR bits (virtio-mmio InterruptStatus, virtio-pci ISR). */
+#define HV_VIRTIO_ISR_QUEUE  1u
+#define HV_VIRTIO_ISR_CONFIG 2u
+
+struct hv_virtq {
+	struct hv_virtio_dev *dev;
+	uint32_t index;
+	pthread_mutex_t lock;     /* everything below */
+
+	/* Set up by the driver through the transport (under dev->lock). */
+	uint32_t max_size;
+	uint32_t size;            /* QueueNum */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	bool ready;               /* QueueReady as the driver sees it */
+
+	/* Running state, valid while `running`. */
+	bool running;             /* rings translated and checked */
+	bool broken;              /* the guest broke it: serve nothing until reset */
+	bool event_idx;           /* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect;            /* VIRTIO_F_INDIRECT_DESC negotiated */
+	uint32_t generation;      /* bumped on every start and stop */
+	const struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;      /* next avail->ring slot to take */
+	uint16_t used_idx;        /* our copy of used->idx: the guest may scribble on it */
+	uint16_t signalled_used;  /* used_idx at the last interrupt */
+	bool signalled_valid;     /* signalled_used means something yet */
+};
+
+/* What the core needs from its transport. */
+struct hv_virtio_transport {
+	/* Raise the device's interrupt with these ISR bits. */
+	void (*interrupt)(void *opaque, uint32_t isr_bits);
+	void *opaque;
+};
+
+struct hv_virtio_dev {
+	const struct hv_virtio_dev_ops *ops;
+	void *opaque;
+	struct hv_vm *vm;
+	struct hv_mem *mem;
+	char name[32];
+	uint64_t device_features;
+	uint32_t nr_queues;
+
+	pthread_mutex_t lock;     /* status, features, selectors; taken before q->lock */
+	uint32_t status;
+	uint64_t driver_features;
+	uint32_t config_generation;
+	bool needs_reset_logged;
+	struct hv_virtio_transport transport; /* interrupt NULL: none attached */
+	struct hv_virtq *queues;  /* nr_queues */
+};
+
+/* The core, for transports (virtio_dev.c).  Callers hold no locks. */
+void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virtio_transport *t);
+/* A status write from the driver (0: reset). */
+void hv_virtio_dev_write_status(struct hv_virtio_dev *dev, uint32_t status);
+/* Device features, 32 bits at a time (sel 0: bits 0-31, 1: 32-63, else 0). */
+uint32_t hv_virtio_dev_features_word(const struct hv_virtio_dev *dev, uint32_t sel);
+/* The driver's accepted features, 32 bits at a time; ignored after FEATURES_OK. */
+void hv_virtio_dev_set_driver_features(struct hv_virtio_dev *dev, uint32_t sel, uint32_t val);
+/* Queue set-up registers; ignored while the queue is ready or out of range. */
+void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size);
+void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa);
+void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready);
+/* The driver notified queue q. */
+void hv_virtio_dev_notify(struct hv_virtio_dev *dev, uint32_t q);
+/* Guest config space access (bounds-checked here): reads outside are 0. */
+void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uint32_t width,
+				 bool is_write, uint64_t *value);
+/* printf-style log through the VM, prefixed with the device name. */
+void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Send an interrupt with these ISR bits, if a transport is attached. */
+void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
+
+enum { HV_VIRTQ_ADDR_DESC = 0, HV_VIRTQ_ADDR_AVAIL = 1, HV_VIRTQ_ADDR_USED = 2 };
+
+/* Queue mechanics (virtq.c). */
+int hv_virtq_init(struct hv_virtq *q, struct hv_virtio_dev *dev, uint32_t index,
+		  uint32_t max_size);
+void hv_virtq_fini(struct hv_virtq *q);
+/* Translate and check the rings the driver gave (q->lock held); on failure
+ * the queue stays stopped and the caller marks the device broken. */
+int hv_virtq_start(struct hv_virtq *q, uint64_t features);
+/* Stop serving and forget the driver's set-up (q->lock held). */
+void hv_virtq_reset(struct hv_virtq *q);
+
+#endif /* HV_VIRTIO_INTERNAL_H */

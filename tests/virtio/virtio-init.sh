@@ -1,0 +1,41 @@
+#!/bin/sh
+# /init of the virtio test initramfs (tests/kvm/kvm_virtio.c is the host
+# side).  The host gives it two disks and an rng:
+#   vda  read-write: the first MiB holds a host pattern, the second MiB is
+#        where the guest writes its own pattern;
+#   vdb  read-only;
+# and reads the marker lines below off the serial console.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio_mmio virtio_blk virtio-rng; do
+	modprobe "$m" || echo "HVLIB-MODPROBE-FAILED $m"
+done
+# Wait for the disks to be probed (the modules return before that).
+i=0
+while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+echo "HVLIB-VIRTIO-DEVICES $(ls /sys/bus/virtio/devices | wc -l)"
+echo "HVLIB-VDA-SERIAL $(cat /sys/block/vda/serial 2>/dev/null)"
+echo "HVLIB-VDA-SIZE $(cat /sys/block/vda/size 2>/dev/null)"
+echo "HVLIB-VDA-SHA $(head -c 1048576 /dev/vda | sha256sum | cut -d' ' -f1)"
+# The guest's pattern into the second MiB, then sync (a FLUSH to the device).
+yes HVLIB-GUEST-PATTERN-0123456789 | head -c 1048576 |
+	dd of=/dev/vda bs=4096 seek=256 2>/dev/null
+sync
+echo "HVLIB-VDA-WRITTEN $?"
+echo "HVLIB-VDB-RO $(cat /sys/block/vdb/ro 2>/dev/null)"
+if dd if=/dev/zero of=/dev/vdb bs=512 count=1 2>/dev/null; then
+	echo "HVLIB-VDB-WRITE accepted"
+else
+	echo "HVLIB-VDB-WRITE refused"
+fi
+echo "HVLIB-VDB-SHA $(sha256sum < /dev/vdb | cut -d' ' -f1)"
+echo "HVLIB-RNG-CURRENT $(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
+echo "HVLIB-RNG-BYTES $(head -c 64 /dev/hwrng | wc -c)"
+echo "HVLIB-DONE"
+poweroff -f
+echo "HVLIB-POWEROFF-FAILED"
+sleep 1000
