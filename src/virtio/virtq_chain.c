@@ -126,13 +126,16 @@ int hv_virtq_walk_chain(struct hv_virtq *q, uint16_t head, struct hv_virtq_buf *
 	}
 }
 
-HV_EXPORT size_t hv_virtq_req_read(const struct hv_virtq_req *req, uint64_t skip, void *buf,
-				   size_t len)
+/* Copy between host memory and bufs[first, end) of a request, starting
+ * `skip` bytes into them; the count copied. */
+static size_t copy_bufs(const struct hv_virtq_req *req, uint32_t first, uint32_t end,
+			uint64_t skip, uint8_t *host, size_t len, bool to_guest)
 {
 	size_t done = 0;
 
-	for (uint32_t i = 0; i < req->nr_readable && done < len; i++) {
+	for (uint32_t i = first; i < end && done < len; i++) {
 		const struct hv_virtq_buf *b = &req->bufs[i];
+		uint8_t *guest;
 		size_t n;
 
 		if (skip >= b->len) {
@@ -142,32 +145,27 @@ HV_EXPORT size_t hv_virtq_req_read(const struct hv_virtq_req *req, uint64_t skip
 		n = b->len - skip;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)b->addr + skip, n);
+		guest = (uint8_t *)b->addr + skip;
+		if (to_guest)
+			memcpy(guest, host + done, n);
+		else
+			memcpy(host + done, guest, n);
 		done += n;
 		skip = 0;
 	}
 	return done;
 }
 
+HV_EXPORT size_t hv_virtq_req_read(const struct hv_virtq_req *req, uint64_t skip, void *buf,
+				   size_t len)
+{
+	return copy_bufs(req, 0, req->nr_readable, skip, buf, len, false);
+}
+
 HV_EXPORT size_t hv_virtq_req_write(const struct hv_virtq_req *req, uint64_t skip,
 				    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (uint32_t i = req->nr_readable; i < req->nr_bufs && done < len; i++) {
-		const struct hv_virtq_buf *b = &req->bufs[i];
-		size_t n;
-
-		if (skip >= b->len) {
-			skip -= b->len;
-			continue;
-		}
-		n = b->len - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)b->addr + skip, (const uint8_t *)buf + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
+	/* The buffer is only read: copy_bufs() writes to guest memory here. */
+	return copy_bufs(req, req->nr_readable, req->nr_bufs, skip, (uint8_t *)(uintptr_t)buf,
+			 len, true);
 }

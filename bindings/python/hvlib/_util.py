@@ -10,7 +10,7 @@ import re
 import threading
 import weakref
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any, Optional, TypeVar, Union
 
 from .errors import InvalidArgument
 
@@ -165,3 +165,29 @@ def _close_all() -> None:
             obj.close()
         except Exception:  # noqa: BLE001 - best effort at exit
             log.exception("closing %r at exit", obj)
+
+
+_H = TypeVar("_H", bound="Handle")
+
+
+class Handle:
+    """The life cycle the handle wrappers share.  ``with`` closes; a
+    standalone handle (``_owner`` None) is closed when garbage-collected; a
+    borrowed one (a VM's memory map or bus) lives and dies with its owner.
+    Subclasses set ``_handle`` and ``_owner`` and define ``close()``."""
+
+    _handle: Optional[int]
+    _owner: Any
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_owner", True) is None and getattr(self, "_handle", None):
+            self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError

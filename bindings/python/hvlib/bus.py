@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import _abi as A
 from ._lib import lib
-from ._util import CallbackErrors, callback_failed, in_callback, thread_state, track, untrack
+from ._util import CallbackErrors, Handle, callback_failed, in_callback, thread_state, track, untrack
 from .errors import Busy
 
 #: fn(offset, width, is_write, value) -> value read (reads) or None
@@ -94,7 +94,7 @@ class IoHandler:
         self.bus.unregister(self)
 
 
-class Bus:
+class Bus(Handle):
     """An I/O bus.  ``Bus(Space.PIO)`` creates a standalone bus (no KVM needed,
     for device tests with :meth:`dispatch`); a VM's buses are ``vm.pio`` and
     ``vm.mmio``."""
@@ -121,15 +121,6 @@ class Bus:
     def __repr__(self) -> str:
         return f"<Bus {self.space.name} {len(self._handlers)} handlers>"
 
-    def __enter__(self) -> "Bus":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_owner", True) is None and getattr(self, "_handle", None):
-            self.close()
 
     def close(self) -> None:
         """Destroy a standalone bus (idempotent); a VM's buses die with the VM."""

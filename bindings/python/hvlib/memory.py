@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from . import _abi as A
 from ._lib import bytes_or_none, lib
-from ._util import Size, StrPath, parse_size, track, untrack
+from ._util import Handle, Size, StrPath, parse_size, track, untrack
 from .errors import InvalidArgument, OutOfMemory
 
 PAGE_SIZE = mmap.PAGESIZE
@@ -170,7 +170,7 @@ class MemoryRegion:
             self._mapping = None
 
 
-class GuestMemory:
+class GuestMemory(Handle):
     """A guest-physical memory map (``struct hv_mem``).
 
     ``GuestMemory()`` creates a standalone map (no KVM needed); a VM's map is
@@ -200,15 +200,6 @@ class GuestMemory:
         state = "closed" if self._handle is None else f"{len(self.regions)} regions"
         return f"<GuestMemory {state}>"
 
-    def __enter__(self) -> "GuestMemory":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_owner", True) is None and getattr(self, "_handle", None):
-            self.close()
 
     def close(self) -> None:
         """Destroy a standalone map and everything in it (idempotent).  For a

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from . import _abi as A
 from ._lib import bytes_or_none, lib
-from ._util import StrPath, callback_depth, callback_failed, track, untrack
+from ._util import Handle, StrPath, callback_depth, callback_failed, track, untrack
 from .bus import Bus, Space
 from .errors import Busy, InvalidArgument
 from .memory import GuestMemory
@@ -68,7 +68,7 @@ def _not_in_callback(what: str) -> None:
                                   "deadlock; stop the vCPU and close from another thread", what)
 
 
-class Vm:
+class Vm(Handle):
     """A KVM VM with its guest memory (``vm.memory``), I/O buses (``vm.pio``,
     ``vm.mmio``) and vCPUs (``vm.create_vcpu()``).
 
@@ -119,15 +119,6 @@ class Vm:
     def __repr__(self) -> str:
         return f"<Vm {'closed' if self._handle is None else f'{len(self._vcpus)} vCPUs'}>"
 
-    def __enter__(self) -> "Vm":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_owner", True) is None and getattr(self, "_handle", None):
-            self.close()
 
     def _h(self) -> int:
         if self._handle is None:
