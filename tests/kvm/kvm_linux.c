@@ -67,7 +67,11 @@ static int create(struct boot *b, struct hv_microvm **vm)
 	struct hv_microvm_config cfg;
 	char cmdline[256];
 
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 quiet panic=-1 hvtest=%s", b->mode);
+	/* reboot=k: the i8042 pulse.  Linux's default order (ACPI reset
+	 * register, then i8042) hangs after "machine restart" under nested
+	 * emulation with quiet, before either write reaches us; open. */
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 quiet panic=-1 hvtest=%s%s", b->mode,
+		 strcmp(b->mode, "reboot") ? "" : " reboot=k");
 	hv_microvm_config_init(&cfg);
 	cfg.kernel = kernel;
 	cfg.initrd = initrd;
@@ -117,9 +121,12 @@ static void check_cpus_and_memory(struct boot *b)
 	assert_non_null(line);
 	assert_int_equal(sscanf(line, "HVLIB-CHECK cpus=%u mem_kb=%lu", &cpus, &mem_kb), 2);
 	assert_int_equal(cpus, b->cpus);
-	/* MemTotal is RAM minus what the kernel keeps: within 25% below. */
-	assert_true(mem_kb <= b->mem / 1024);
-	assert_true(mem_kb >= b->mem / 1024 * 3 / 4);
+	/* MemTotal is RAM minus what the kernel keeps for itself (its image,
+	 * page structures, the initramfs while unpacked): a few tens of MiB
+	 * whatever the RAM size, so allow 64 MiB below, never more than RAM. */
+	if (mem_kb > b->mem / 1024 || mem_kb < b->mem / 1024 - 64 * 1024)
+		fail_msg("the guest sees %lu KiB of RAM, configured %llu KiB", mem_kb,
+			 (unsigned long long)(b->mem / 1024));
 }
 
 static void test_bzimage_smp(void **state)
