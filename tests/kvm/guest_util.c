@@ -121,3 +121,33 @@ long rss_kib(void)
 	fclose(f);
 	return kib;
 }
+
+void guest_console_init(struct console *c)
+{
+	pthread_mutex_init(&c->lock, NULL);
+	c->len = 0;
+	c->buf[0] = '\0';
+}
+
+void guest_console_fn(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct console *c = opaque;
+
+	pthread_mutex_lock(&c->lock);
+	if (len > sizeof(c->buf) - 1 - c->len)
+		len = sizeof(c->buf) - 1 - c->len;
+	memcpy(c->buf + c->len, buf, len);
+	c->len += len;
+	c->buf[c->len] = '\0';
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool guest_console_has(struct console *c, const char *needle)
+{
+	bool found;
+
+	pthread_mutex_lock(&c->lock);
+	found = strstr(c->buf, needle) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}

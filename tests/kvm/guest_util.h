@@ -3,6 +3,8 @@
 #ifndef HV_TEST_GUEST_UTIL_H
 #define HV_TEST_GUEST_UTIL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +59,17 @@ struct io_log {
 	uint64_t read_value; /* what reads return */
 };
 int io_log_fn(void *opaque, uint64_t offset, uint32_t width, bool is_write, uint64_t *value);
+
+/* A guest console collected through a micro-VM's console callback
+ * (guest_console_fn with the struct as console_opaque); NUL-terminated. */
+struct console {
+	pthread_mutex_t lock;
+	char buf[1 << 20];
+	size_t len;
+};
+void guest_console_init(struct console *c);
+void guest_console_fn(void *opaque, const uint8_t *buf, size_t len);
+bool guest_console_has(struct console *c, const char *needle);
 
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);

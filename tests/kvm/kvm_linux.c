@@ -18,14 +18,9 @@
 #include <cmocka.h>
 
 #include "hvlib/hvlib.h"
+#include "kvm/guest_util.h"
 
 #define BOOT_TIMEOUT_MS (300 * 1000) /* nested KVM under TCG is slow */
-
-struct console {
-	pthread_mutex_t lock;
-	char buf[1 << 20];
-	size_t len;
-};
 
 struct boot {
 	const char *mode;
@@ -38,29 +33,6 @@ struct boot {
 };
 
 static char kernel[512], initrd[512];
-
-static void on_console(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct console *c = opaque;
-
-	pthread_mutex_lock(&c->lock);
-	if (len > sizeof(c->buf) - 1 - c->len)
-		len = sizeof(c->buf) - 1 - c->len;
-	memcpy(c->buf + c->len, buf, len);
-	c->len += len;
-	c->buf[c->len] = '\0';
-	pthread_mutex_unlock(&c->lock);
-}
-
-static bool console_has(struct console *c, const char *needle)
-{
-	bool found;
-
-	pthread_mutex_lock(&c->lock);
-	found = strstr(c->buf, needle) != NULL;
-	pthread_mutex_unlock(&c->lock);
-	return found;
-}
 
 static int create(struct boot *b, struct hv_microvm **vm)
 {
@@ -79,9 +51,9 @@ static int create(struct boot *b, struct hv_microvm **vm)
 	cfg.flags = b->flags;
 	cfg.nr_vcpus = b->cpus;
 	cfg.mem_bytes = b->mem;
-	cfg.console_fn = on_console;
+	cfg.console_fn = guest_console_fn;
 	cfg.console_opaque = &b->con;
-	pthread_mutex_init(&b->con.lock, NULL);
+	guest_console_init(&b->con);
 	return hv_microvm_create(&cfg, vm);
 }
 
@@ -159,7 +131,7 @@ static void test_reboot(void **state)
 	(void)state;
 	*b = (struct boot){ .mode = "reboot", .cpus = 1, .mem = 128ull << 20 };
 	boot_and_check(b, HV_STOP_REBOOT);
-	assert_true(console_has(&b->con, "HVLIB-REBOOTING"));
+	assert_true(guest_console_has(&b->con, "HVLIB-REBOOTING"));
 	free(b);
 }
 
@@ -174,12 +146,12 @@ static void test_console_input(void **state)
 	*b = (struct boot){ .mode = "echo", .cpus = 1, .mem = 128ull << 20 };
 	assert_int_equal(create(b, &vm), 0);
 	assert_int_equal(hv_microvm_start(vm), 0);
-	for (int i = 0; i < BOOT_TIMEOUT_MS / 10 && !console_has(&b->con, "HVLIB-READY"); i++) {
+	for (int i = 0; i < BOOT_TIMEOUT_MS / 10 && !guest_console_has(&b->con, "HVLIB-READY"); i++) {
 		struct timespec ts = { 0, 10 * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
-	assert_true(console_has(&b->con, "HVLIB-READY"));
+	assert_true(guest_console_has(&b->con, "HVLIB-READY"));
 	while (sent < sizeof(line) - 1) {
 		struct timespec ts = { 0, 1000000L };
 
@@ -189,7 +161,7 @@ static void test_console_input(void **state)
 	}
 	assert_int_equal(hv_microvm_wait(vm, BOOT_TIMEOUT_MS, &b->status), 0);
 	assert_int_equal(b->status.reason, HV_STOP_POWEROFF);
-	assert_true(console_has(&b->con, "HVLIB-GOT:hello-from-the-host"));
+	assert_true(guest_console_has(&b->con, "HVLIB-GOT:hello-from-the-host"));
 	hv_microvm_destroy(vm);
 	free(b);
 }

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "hvlib/hvlib.h"
+#include "kvm/guest_util.h"
 
 #define BOOT_TIMEOUT_MS (300 * 1000) /* nested KVM under TCG is slow */
 #define MIB (1u << 20)
@@ -31,26 +32,6 @@
 #define GUEST_LINE "HVLIB-GUEST-PATTERN-0123456789\n"
 
 static char kernel[512], initrd[512], disk_a[512], disk_b[512];
-
-/* The guest console, collected through the micro-VM's console callback. */
-struct console {
-	pthread_mutex_t lock;
-	char buf[1 << 20];
-	size_t len;
-};
-
-static void on_console(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct console *c = opaque;
-
-	pthread_mutex_lock(&c->lock);
-	if (len > sizeof(c->buf) - 1 - c->len)
-		len = sizeof(c->buf) - 1 - c->len;
-	memcpy(c->buf + c->len, buf, len);
-	c->len += len;
-	c->buf[c->len] = '\0';
-	pthread_mutex_unlock(&c->lock);
-}
 
 static uint8_t host_byte(size_t i)
 {
@@ -147,7 +128,7 @@ static int boot(struct console *con, struct hv_microvm_status *st)
 	cfg.initrd = initrd;
 	cfg.cmdline = "console=ttyS0 quiet panic=-1";
 	cfg.mem_bytes = 256ull << 20;
-	cfg.console_fn = on_console;
+	cfg.console_fn = guest_console_fn;
 	cfg.console_opaque = con;
 	cfg.disks = disks;
 	cfg.nr_disks = 2;
@@ -191,7 +172,7 @@ static void test_disks_and_rng(void **state)
 
 	(void)state;
 	memset(&st, 0, sizeof(st));
-	pthread_mutex_init(&con->lock, NULL);
+	guest_console_init(con);
 	write_image(disk_a, DISK_A_BYTES, host_byte);
 	write_image(disk_b, DISK_B_BYTES, ro_byte);
 	host_sha256(disk_a, MIB, sha_a);
