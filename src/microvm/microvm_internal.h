@@ -15,16 +15,15 @@ struct hv_serial;
 struct hv_i8042;
 struct hv_virtio_dev;
 struct hv_virtio_mmio;
-struct hv_virtio_blk;
-struct hv_virtio_rng;
 
-/* One virtio device of the micro-VM: the device, and the transport the
- * arch platform puts it on. */
+/* One virtio device of the micro-VM: the device, the backend that owns it
+ * (a struct hv_virtio_blk, hv_virtio_rng, ...: destroyed through
+ * destroy_backend), and the transport the arch platform puts it on. */
 struct hv_microvm_virtio {
-	struct hv_virtio_dev *dev;     /* owned by blk or rng */
+	struct hv_virtio_dev *dev;     /* owned by backend */
 	struct hv_virtio_mmio *mmio;
-	struct hv_virtio_blk *blk;
-	struct hv_virtio_rng *rng;
+	void *backend;
+	void (*destroy_backend)(void *backend);
 	char name[24];
 };
 

@@ -41,10 +41,33 @@ int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 	return 0;
 }
 
+/* Typed destructors behind the slot's void pointer. */
+static void destroy_blk(void *backend)
+{
+	hv_virtio_blk_destroy(backend);
+}
+
+static void destroy_rng(void *backend)
+{
+	hv_virtio_rng_destroy(backend);
+}
+
+/* Fill the next slot (its name is already set) with a created device. */
+static void add_device(struct hv_microvm *m, struct hv_virtio_dev *dev, void *backend,
+		       void (*destroy_backend)(void *))
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio++];
+
+	v->dev = dev;
+	v->backend = backend;
+	v->destroy_backend = destroy_backend;
+}
+
 static int add_disk(struct hv_microvm *m, const struct hv_microvm_disk *d, uint32_t i)
 {
 	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
 	struct hv_virtio_blk_config bc;
+	struct hv_virtio_blk *blk;
 	int ret;
 
 	hv_virtio_blk_config_init(&bc);
@@ -54,11 +77,10 @@ static int add_disk(struct hv_microvm *m, const struct hv_microvm_disk *d, uint3
 	bc.vm = m->vm;
 	snprintf(v->name, sizeof(v->name), "virtio-blk%u", i);
 	bc.name = v->name;
-	ret = hv_virtio_blk_create(&bc, &v->blk);
+	ret = hv_virtio_blk_create(&bc, &blk);
 	if (ret)
 		return hv_err_context(ret, "disk %u", i);
-	v->dev = hv_virtio_blk_dev(v->blk);
-	m->nr_virtio++;
+	add_device(m, hv_virtio_blk_dev(blk), blk, destroy_blk);
 	return 0;
 }
 
@@ -66,16 +88,16 @@ static int add_rng(struct hv_microvm *m)
 {
 	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
 	struct hv_virtio_rng_config rc;
+	struct hv_virtio_rng *rng;
 	int ret;
 
 	hv_virtio_rng_config_init(&rc);
 	rc.vm = m->vm;
-	ret = hv_virtio_rng_create(&rc, &v->rng);
+	ret = hv_virtio_rng_create(&rc, &rng);
 	if (ret)
 		return ret;
 	snprintf(v->name, sizeof(v->name), "virtio-rng");
-	v->dev = hv_virtio_rng_dev(v->rng);
-	m->nr_virtio++;
+	add_device(m, hv_virtio_rng_dev(rng), rng, destroy_rng);
 	return 0;
 }
 
@@ -95,9 +117,7 @@ void hv_microvm_destroy_virtio(struct hv_microvm *m)
 	/* Transports first: once off the bus no vCPU can reach a device. */
 	for (uint32_t i = 0; i < m->nr_virtio; i++)
 		hv_virtio_mmio_destroy(m->virtio[i].mmio);
-	for (uint32_t i = 0; i < m->nr_virtio; i++) {
-		hv_virtio_blk_destroy(m->virtio[i].blk);
-		hv_virtio_rng_destroy(m->virtio[i].rng);
-	}
+	for (uint32_t i = 0; i < m->nr_virtio; i++)
+		m->virtio[i].destroy_backend(m->virtio[i].backend);
 	m->nr_virtio = 0;
 }
