@@ -133,6 +133,14 @@ void guest_console_fn(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct console *c = opaque;
 
+	/* HVLIB_TEST_CONSOLE=1: show guest output as it comes, to watch a
+	 * boot that hangs before the test gives up. */
+	static int echo = -1;
+
+	if (echo < 0)
+		echo = getenv("HVLIB_TEST_CONSOLE") != NULL;
+	if (echo)
+		fwrite(buf, 1, len, stderr);
 	pthread_mutex_lock(&c->lock);
 	if (len > sizeof(c->buf) - 1 - c->len)
 		len = sizeof(c->buf) - 1 - c->len;
@@ -150,4 +158,36 @@ bool guest_console_has(struct console *c, const char *needle)
 	found = strstr(c->buf, needle) != NULL;
 	pthread_mutex_unlock(&c->lock);
 	return found;
+}
+
+void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *c,
+		      const char *label)
+{
+	size_t tail = 0;
+
+	/* Where each vCPU is: a guest stuck in HLT with interrupts off, spinning
+	 * in one function, or looping on an MMIO register tells them apart. */
+	for (uint32_t i = 0; i < nr_vcpus; i++) {
+		struct hv_vcpu *vcpu = hv_microvm_vcpu(vm, i);
+		struct hv_x86_regs r;
+		struct hv_x86_sregs s;
+
+		if (!vcpu || hv_vcpu_pause(vcpu)) {
+			fprintf(stderr, "%s: vCPU %u: cannot pause: %s\n", label, i, hv_last_error());
+			continue;
+		}
+		if (!hv_vcpu_get_regs(vcpu, &r) && !hv_vcpu_get_sregs(vcpu, &s))
+			fprintf(stderr,
+				"%s: vCPU %u: rip %#llx rsp %#llx rflags %#llx cr0 %#llx cr3 %#llx "
+				"efer %#llx\n",
+				label, i, (unsigned long long)r.rip, (unsigned long long)r.rsp,
+				(unsigned long long)r.rflags, (unsigned long long)s.cr0,
+				(unsigned long long)s.cr3, (unsigned long long)s.efer);
+		hv_vcpu_resume(vcpu);
+	}
+	pthread_mutex_lock(&c->lock);
+	if (c->len > 4000)
+		tail = c->len - 4000;
+	fprintf(stderr, "%s: last of the guest console:\n%s\n-----\n", label, c->buf + tail);
+	pthread_mutex_unlock(&c->lock);
 }

@@ -71,6 +71,11 @@ void guest_console_init(struct console *c);
 void guest_console_fn(void *opaque, const uint8_t *buf, size_t len);
 bool guest_console_has(struct console *c, const char *needle);
 
+/* A micro-VM that did not stop in time: print each vCPU's position (it
+ * pauses them briefly) and the tail of its console to stderr. */
+void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *c,
+		      const char *label);
+
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);
 /* VmRSS in KiB. */

@@ -18,7 +18,7 @@ sys.path.insert(0, helpers.EXAMPLES)
 import sandbox  # noqa: E402
 
 CMDLINE = "console=ttyS0 quiet panic=-1"
-TIMEOUT = 600
+TIMEOUT = 300  # a guest boot takes 10-40 s under nested emulation
 
 
 class MicroVMs(unittest.TestCase):

@@ -109,8 +109,10 @@ class Console:
                     raise EOFError(f"console closed without {needle!r}")
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
-                    raise Timeout(message=f"no {needle!r} on the console after {timeout} s",
-                                  function="wait_for")
+                    # The tail of what did arrive says where the guest got to.
+                    tail = bytes(self._data[-2000:]).decode(errors="replace")
+                    raise Timeout(message=f"no {needle!r} on the console after {timeout} s;"
+                                  f" its last output:\n{tail}", function="wait_for")
                 self._cond.wait(left)
 
     def finish(self) -> None:
