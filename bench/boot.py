@@ -19,21 +19,11 @@ the ratios are what compares.
 
 import argparse
 import os
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 
-CMDLINE = "console=ttyS0 quiet panic=-1"
-MiB = 1 << 20
-
-
-def parse_size(s):
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    if s[-1:].upper() in units:
-        return int(s[:-1]) * units[s[-1:].upper()]
-    return int(s)
+from benchlib import (MiB, collect, find_vmms, hvrun_argv, lkvm_argv, medians, parse_size,
+                      qemu_argv, report_failure, require_kvm, run_guest)
 
 
 def smaps_rss(pid, ram_bytes):
@@ -58,58 +48,33 @@ def smaps_rss(pid, ram_bytes):
 
 
 def run_once(name, argv, ram_bytes, timeout):
-    t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    out = []
-    t_init = pause = None
-    mem = None
-    deadline = t0 + timeout
-    try:
-        for line in p.stdout:
-            out.append(line)
-            if time.monotonic() > deadline:
-                raise TimeoutError
-            if t_init is None and b"BENCH-INIT" in line:
-                t_init = time.monotonic()
-                mem = smaps_rss(p.pid, ram_bytes)
-                p.stdin.write(b"go\n")
-                p.stdin.flush()
-                pause = time.monotonic() - t_init
-        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
-    except (TimeoutError, subprocess.TimeoutExpired):
-        p.kill()
-        p.wait()
-        rc = "timeout"
-    t_exit = time.monotonic()
-    if t_init is None or rc != 0:
-        tail = b"".join(out[-8:]).decode(errors="replace")
-        print("  %s failed (exit %s, %s init); its last output:\n%s"
-              % (name, rc, "after" if t_init else "before", tail), flush=True)
+    seen = {}
+
+    def on_line(line, p):
+        if "init" not in seen and b"BENCH-INIT" in line:
+            seen["init"] = time.monotonic()
+            seen["mem"] = smaps_rss(p.pid, ram_bytes)
+            p.stdin.write(b"go\n")
+            p.stdin.flush()
+            seen["pause"] = time.monotonic() - seen["init"]
+
+    r = run_guest(argv, timeout, on_line)
+    if "init" not in seen or r.rc != 0:
+        report_failure(name, r, "%s init" % ("after" if seen else "before"))
         return None
-    total, ram = mem
-    return {"init": t_init - t0, "exit": t_exit - t0 - pause,
+    total, ram = seen["mem"]
+    return {"init": seen["init"] - r.t0, "exit": r.t_exit - r.t0 - seen["pause"],
             "rss": total, "ram": ram, "overhead": total - ram}
 
 
 def vmm_commands(a):
-    mem_mib = a.ram // MiB
-    vmms = [("hvrun", [a.hvrun, "--kernel", a.kernel, "--initrd", a.initrd,
-                       "--memory", "%dM" % mem_mib, "--cpus", str(a.cpus),
-                       "--cmdline", CMDLINE])]
-    qemu = shutil.which("qemu-system-x86_64")
+    args = (a.kernel, a.initrd, a.ram, a.cpus)
+    vmms = [("hvrun", hvrun_argv(a.hvrun, *args))]
+    qemu, lkvm = find_vmms()
     if qemu:
-        vmms.append(("qemu", [qemu, "-M", "microvm", "-accel", "kvm", "-cpu", "host",
-                              "-smp", str(a.cpus), "-m", "%dM" % mem_mib,
-                              "-nodefaults", "-no-user-config", "-display", "none",
-                              "-serial", "stdio", "-no-reboot",
-                              "-kernel", a.kernel, "-initrd", a.initrd,
-                              "-append", CMDLINE]))
-    lkvm = shutil.which("lkvm")
+        vmms.append(("qemu", qemu_argv(qemu, *args)))
     if lkvm:
-        vmms.append(("kvmtool", [lkvm, "run", "-k", a.kernel, "-i", a.initrd,
-                                 "-m", str(mem_mib), "-c", str(a.cpus),
-                                 "-p", CMDLINE]))
+        vmms.append(("kvmtool", lkvm_argv(lkvm, *args)))
     return vmms, qemu, lkvm
 
 
@@ -126,8 +91,7 @@ def main():
     a.ram = parse_size(a.memory)
 
     vmms, qemu, lkvm = vmm_commands(a)
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        sys.exit("bench: no usable /dev/kvm (run through bench/boot)")
+    require_kvm("bench/boot")
     print("boot benchmark: %s, %d vCPUs, %d MiB, %d runs each, alternating"
           % (os.path.basename(a.kernel), a.cpus, a.ram // MiB, a.runs))
     if not qemu:
@@ -135,25 +99,14 @@ def main():
     if not lkvm:
         print("  (kvmtool: no lkvm on PATH, Debian 12 does not package it; skipped)")
 
-    results = {name: [] for name, _ in vmms}
-    failed = {}
-    for i in range(a.runs):
-        order = vmms if i % 2 == 0 else vmms[::-1]
-        for name, argv in order:
-            r = run_once(name, argv, a.ram, a.timeout)
-            if r is None:
-                failed[name] = failed.get(name, 0) + 1
-                continue
-            results[name].append(r)
-            print("  run %d %-8s init %7.3f s  exit %7.3f s  rss %6.1f MiB  "
-                  "guest ram touched %6.1f MiB  overhead %6.2f MiB"
-                  % (i + 1, name, r["init"], r["exit"], r["rss"] / MiB,
-                     r["ram"] / MiB, r["overhead"] / MiB), flush=True)
+    def show(i, name, r):
+        print("  run %d %-8s init %7.3f s  exit %7.3f s  rss %6.1f MiB  "
+              "guest ram touched %6.1f MiB  overhead %6.2f MiB"
+              % (i + 1, name, r["init"], r["exit"], r["rss"] / MiB,
+                 r["ram"] / MiB, r["overhead"] / MiB), flush=True)
 
-    for name, n in failed.items():
-        print("%s: %d of %d runs failed (not in the medians)" % (name, n, a.runs))
-    med = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
-           for name, rs in results.items() if rs}
+    med = medians(collect(vmms, a.runs,
+                          lambda name, argv: run_once(name, argv, a.ram, a.timeout), show))
     if "hvrun" not in med:
         sys.exit("bench: every hvrun run failed")
     print("\nmedians:")
