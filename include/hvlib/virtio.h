@@ -36,7 +36,11 @@
  * synchronously there: simple and correct; an I/O thread (later) would take
  * the notify, and ioeventfd/irqfd would replace the MMIO exit and
  * hv_vm_irq_line() without changing this interface.  ops->reset runs on the
- * vCPU thread that reset the device, after every queue has been stopped.
+ * vCPU thread that reset the device, after every queue has been stopped;
+ * ops->status (DRIVER_OK and other status changes) likewise, both with the
+ * device lock held.  Devices served off the vCPU threads (vhost) send their
+ * queue notifications to eventfds (hv_virtio_dev_set_queue_notify_fd()) and
+ * raise interrupts from their own threads (hv_virtio_dev_queue_interrupt()).
  * ops->config_read/config_write run on vCPU threads.  Callbacks must not
  * call hv_virtio_mmio_destroy() or destroy their own device.
  *

@@ -30,6 +30,12 @@ int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 	if (cfg->nr_disks > HV_MICROVM_MAX_VIRTIO || n > HV_MICROVM_MAX_VIRTIO)
 		return hv_err(-EINVAL, "micro-VM config: %u virtio devices, at most %u", n,
 			      HV_MICROVM_MAX_VIRTIO);
+	/* Checked here too, so a bad CID fails before KVM is opened. */
+	if (cfg->vsock_cid && (cfg->vsock_cid < HV_VSOCK_CID_MIN ||
+			       cfg->vsock_cid > HV_VSOCK_CID_MAX))
+		return hv_err(-EINVAL, "micro-VM config: vsock CID %llu is reserved or out of "
+				       "range (%u..%u)", (unsigned long long)cfg->vsock_cid,
+			      HV_VSOCK_CID_MIN, HV_VSOCK_CID_MAX);
 	if (cfg->nr_disks && !cfg->disks)
 		return hv_err(-EINVAL, "micro-VM config: %u disks but no disk array",
 			      cfg->nr_disks);

@@ -80,8 +80,11 @@ static int vsock_status(void *opaque, struct hv_virtio_dev *dev, uint32_t status
 	(void)dev;
 	if ((status & HV_VIRTIO_STATUS_FAILED) && v->running)
 		stop_vhost(v);
-	else if ((status & HV_VIRTIO_STATUS_DRIVER_OK) && !v->running)
+	else if ((status & HV_VIRTIO_STATUS_DRIVER_OK) && !v->running) {
+		if (!(status & HV_VIRTIO_STATUS_FEATURES_OK))
+			return hv_err(-EIO, "DRIVER_OK without FEATURES_OK: no features to give vhost");
 		return hv_vsock_vhost_start(v);
+	}
 	return 0;
 }
 
