@@ -4,7 +4,7 @@
  *
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
- *         [--disk FILE[,ro]]... [--rng]
+ *         [--disk FILE[,ro]]... [--rng] [--vsock CID]
  *
  * The guest's serial console is this terminal: its output on stdout, stdin
  * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
@@ -54,6 +54,8 @@ static void usage(FILE *out)
 		"  -d, --disk FILE[,ro]  a virtio-blk disk over a raw image (repeatable: vda,\n"
 		"                        vdb, ...); ro: read-only\n"
 		"      --rng             a virtio-rng device\n"
+		"      --vsock CID       a virtio-vsock device (vhost-vsock) with this guest\n"
+		"                        CID (3 or more): the host connects with AF_VSOCK\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -145,6 +147,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pvh", no_argument, NULL, 'P' },          { "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
 		{ "disk", required_argument, NULL, 'd' },   { "rng", no_argument, NULL, 'R' },
+		{ "vsock", required_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -164,6 +167,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_disk(optarg, o))
 				return fprintf(stderr, "hvrun: bad --disk '%s' (FILE or FILE,ro; at "
 					       "most %u)\n", optarg, HV_MICROVM_MAX_VIRTIO), -1;
+			break;
+		case 'V':
+			errno = 0;
+			o->cfg.vsock_cid = strtoull(optarg, &end, 0);
+			if (errno || *end || o->cfg.vsock_cid < 3)
+				return fprintf(stderr, "hvrun: bad --vsock '%s' (a CID, 3 or "
+					       "more)\n", optarg), -1;
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);

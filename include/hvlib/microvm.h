@@ -25,7 +25,8 @@
  * Optional virtio devices (disks, an entropy source) sit on virtio-mmio in
  * the 3-4 GiB hole, announced in the ACPI DSDT as LNRO0005 devices (Linux's
  * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
- * vdb, ...), then the rng.  Requests are served on the vCPU threads.
+ * vdb, ...), then the rng, then vsock.  Disk and rng requests are served on
+ * the vCPU threads; vsock by the kernel's vhost-vsock.
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed
@@ -60,7 +61,7 @@ struct hv_microvm;
 /* A virtio-blk disk over a raw image file. */
 #define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
 #define HV_MICROVM_DISK_F_ALL      0x1u
-#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng */
+#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng + vsock */
 
 struct hv_microvm_disk {
 	uint32_t size;             /* sizeof(struct hv_microvm_disk) */
@@ -94,6 +95,8 @@ struct hv_microvm_config {
 	const struct hv_microvm_disk *disks; /* nr_disks entries, borrowed during create */
 	uint32_t nr_disks;         /* with the rng, at most HV_MICROVM_MAX_VIRTIO */
 	uint32_t reserved;         /* must be 0 */
+	uint64_t vsock_cid;        /* a virtio-vsock device with this guest CID (vhost-vsock,
+				    * see hvlib/virtio_vsock.h); 0: none */
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

@@ -36,7 +36,11 @@
  * synchronously there: simple and correct; an I/O thread (later) would take
  * the notify, and ioeventfd/irqfd would replace the MMIO exit and
  * hv_vm_irq_line() without changing this interface.  ops->reset runs on the
- * vCPU thread that reset the device, after every queue has been stopped.
+ * vCPU thread that reset the device, after every queue has been stopped;
+ * ops->status (DRIVER_OK and other status changes) likewise, both with the
+ * device lock held.  Devices served off the vCPU threads (vhost) send their
+ * queue notifications to eventfds (hv_virtio_dev_set_queue_notify_fd()) and
+ * raise interrupts from their own threads (hv_virtio_dev_queue_interrupt()).
  * ops->config_read/config_write run on vCPU threads.  Callbacks must not
  * call hv_virtio_mmio_destroy() or destroy their own device.
  *
@@ -110,6 +114,18 @@ struct hv_virtio_dev_ops {
 	/* The driver reset the device (status 0): drop any
 	 * request in flight; the queues are already stopped. */
 	void (*reset)(void *opaque, struct hv_virtio_dev *dev);
+	/*
+	 * Appended later: tables built against older headers are shorter, and
+	 * hvlib reads this only when size covers it.  The driver changed the device status to
+	 * `status` (never 0: a reset calls reset instead), e.g. it set
+	 * HV_VIRTIO_STATUS_DRIVER_OK, when a device with its own backend
+	 * (vhost) starts it.  Runs on the vCPU thread with the device lock held,
+	 * like reset: do not call hv_virtio_dev_*() functions that take it
+	 * (needs_reset, config_changed, set_queue_notify_fd, queue_interrupt,
+	 * hv_virtq_notify).  Return 0, or -errno to refuse: hvlib then sets
+	 * DEVICE_NEEDS_RESET with hv_last_error() as the logged reason.
+	 */
+	int (*status)(void *opaque, struct hv_virtio_dev *dev, uint32_t status);
 };
 
 struct hv_virtio_dev_config {
@@ -156,6 +172,31 @@ HV_EXPORT void hv_virtio_dev_needs_reset(struct hv_virtio_dev *dev, const char *
 /* Log through the device's VM (no-op without one), prefixed with its name. */
 HV_EXPORT void hv_virtio_dev_log(struct hv_virtio_dev *dev, enum hv_log_level level,
 				 const char *msg);
+
+/*
+ * Queue notifications straight to an eventfd (for devices served outside
+ * the vCPU threads, e.g. by vhost): the driver's notifications of `queue`
+ * signal fd (an eventfd, borrowed: keep it open while set) instead of
+ * reaching ops->notify; fd -1 goes back to ops->notify.  May be called
+ * before a transport is attached: the transport wires the fd when it
+ * attaches (virtio-mmio: a KVM ioeventfd on QueueNotify), and unwires it
+ * when it goes.  A transport that cannot (no VM, no KVM_CAP_IOEVENTFD)
+ * leaves notifications on ops->notify, so a device should also accept them
+ * there.  Not from ops callbacks.  -EINVAL: bad queue or fd; -ENOTSUP: the
+ * attached transport cannot route notifications to an eventfd; KVM errors.
+ */
+HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint32_t queue,
+						int fd);
+
+/*
+ * Raise the used-buffer interrupt for `queue` unconditionally (ISR queue bit
+ * set), for backends that already decided the driver wants one (vhost's call
+ * eventfd: it honours VIRTIO_F_EVENT_IDX itself).  Dropped unless the driver
+ * set DRIVER_OK.  Meant for device threads: the transport runs under the
+ * device lock, so once hv_virtio_mmio_destroy() returns no call is inside it.
+ * Not from ops callbacks.
+ */
+HV_EXPORT void hv_virtio_dev_queue_interrupt(struct hv_virtio_dev *dev, uint32_t queue);
 
 /*
  * Requests.  A request is one descriptor chain: its buffers, in order,

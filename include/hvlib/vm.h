@@ -81,6 +81,50 @@ HV_EXPORT void hv_vm_log(struct hv_vm *vm, enum hv_log_level level, const char *
  * level 1 asserts, 0 deasserts.  -ENXIO: no irqchip. */
 HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level);
 
+/*
+ * Eventfds: let KVM turn a guest access into an eventfd signal, and an
+ * eventfd signal into a guest interrupt, without a vCPU exit reaching hvlib.
+ * Both work on any descriptor that is an eventfd (eventfd(2)); KVM takes its
+ * own reference, so the caller may close its fd after deassigning (closing
+ * it while assigned is also safe: KVM drops the route when the VM dies).
+ * Thread-safe, like the other VM calls.
+ */
+
+/* hv_vm_irqfd() flags. */
+#define HV_IRQFD_F_DEASSIGN (1u << 0) /* remove the route of fd to gsi */
+#define HV_IRQFD_F_ALL      0x1u
+
+/*
+ * Route eventfd fd to interrupt line gsi of the in-kernel irqchip: every
+ * write to fd pulses the line (edge).  resample_fd >= 0 makes it a
+ * level-triggered line instead: asserted by fd, deasserted when the guest
+ * acknowledges (EOI), at which point KVM signals resample_fd so the device
+ * can re-check and assert again; -1 for none.
+ * -EINVAL: bad fd or flags; -ENXIO: the VM has no in-kernel irqchip;
+ * -ENOTSUP: KVM lacks KVM_CAP_IRQFD (or KVM_CAP_IRQFD_RESAMPLE, named in the
+ * message); -EBUSY: fd is already routed; other KVM errors with context.
+ */
+HV_EXPORT int hv_vm_irqfd(struct hv_vm *vm, int fd, uint32_t gsi, int resample_fd,
+			  uint32_t flags);
+
+/* hv_vm_ioeventfd() flags. */
+#define HV_IOEVENTFD_F_DATAMATCH (1u << 0) /* only writes of exactly `datamatch` signal */
+#define HV_IOEVENTFD_F_DEASSIGN  (1u << 1) /* remove (same space/addr/width/datamatch/fd) */
+#define HV_IOEVENTFD_F_ALL       0x3u
+
+/*
+ * Guest writes of `width` bytes (1, 2, 4 or 8) to addr in space (HV_BUS_PIO
+ * or HV_BUS_MMIO) signal eventfd fd instead of exiting to the bus; with
+ * HV_IOEVENTFD_F_DATAMATCH only writes of that value do, others still reach
+ * the bus.  Reads are never captured.  width 0 (MMIO only, no datamatch,
+ * KVM_CAP_IOEVENTFD_ANY_LENGTH) matches writes of any width.
+ * -EINVAL: bad fd, flags, space, width or range; -ENOTSUP: KVM lacks
+ * KVM_CAP_IOEVENTFD (or _ANY_LENGTH); -EEXIST: that address (and datamatch)
+ * already has an eventfd; -ENOENT: deassigning one that is not there.
+ */
+HV_EXPORT int hv_vm_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, uint64_t addr,
+			      uint32_t width, uint64_t datamatch, uint32_t flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hvlib/virtio.h"
+#include "hvlib/virtio_vsock.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -21,13 +22,20 @@ HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 
 int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 {
-	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0);
+	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0) +
+		     (cfg->vsock_cid ? 1 : 0);
 
 	if (cfg->reserved)
 		return hv_err(-EINVAL, "micro-VM config: reserved field set");
 	if (cfg->nr_disks > HV_MICROVM_MAX_VIRTIO || n > HV_MICROVM_MAX_VIRTIO)
 		return hv_err(-EINVAL, "micro-VM config: %u virtio devices, at most %u", n,
 			      HV_MICROVM_MAX_VIRTIO);
+	/* Checked here too, so a bad CID fails before KVM is opened. */
+	if (cfg->vsock_cid && (cfg->vsock_cid < HV_VSOCK_CID_MIN ||
+			       cfg->vsock_cid > HV_VSOCK_CID_MAX))
+		return hv_err(-EINVAL, "micro-VM config: vsock CID %llu is reserved or out of "
+				       "range (%u..%u)", (unsigned long long)cfg->vsock_cid,
+			      HV_VSOCK_CID_MIN, HV_VSOCK_CID_MAX);
 	if (cfg->nr_disks && !cfg->disks)
 		return hv_err(-EINVAL, "micro-VM config: %u disks but no disk array",
 			      cfg->nr_disks);
@@ -50,6 +58,11 @@ static void destroy_blk(void *backend)
 static void destroy_rng(void *backend)
 {
 	hv_virtio_rng_destroy(backend);
+}
+
+static void destroy_vsock(void *backend)
+{
+	hv_virtio_vsock_destroy(backend);
 }
 
 /* Fill the next slot (its name is already set) with a created device. */
@@ -101,6 +114,24 @@ static int add_rng(struct hv_microvm *m)
 	return 0;
 }
 
+static int add_vsock(struct hv_microvm *m, uint64_t cid)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_vsock_config vc;
+	struct hv_virtio_vsock *vsock;
+	int ret;
+
+	hv_virtio_vsock_config_init(&vc);
+	vc.vm = m->vm;
+	vc.guest_cid = cid;
+	ret = hv_virtio_vsock_create(&vc, &vsock);
+	if (ret)
+		return hv_err_context(ret, "vsock");
+	snprintf(v->name, sizeof(v->name), "virtio-vsock");
+	add_device(m, hv_virtio_vsock_dev(vsock), vsock, destroy_vsock);
+	return 0;
+}
+
 int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg)
 {
 	int ret = 0;
@@ -109,6 +140,8 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 		ret = add_disk(m, &cfg->disks[i], i);
 	if (!ret && (cfg->flags & HV_MICROVM_F_RNG))
 		ret = add_rng(m);
+	if (!ret && cfg->vsock_cid)
+		ret = add_vsock(m, cfg->vsock_cid);
 	return ret;
 }
 

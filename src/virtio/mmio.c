@@ -7,8 +7,10 @@
  *
  * The interrupt is edge-triggered: every new ISR bit pulses the line, and
  * the guest acknowledges through InterruptACK.  An irqfd would replace the
- * pulse one for one; a QueueNotify ioeventfd would skip hv_virtio_mmio_io()
- * for the notify register only.
+ * pulse one for one.  A device may route a queue's notifications to an
+ * eventfd (hv_virtio_dev_set_queue_notify_fd()): a KVM ioeventfd on
+ * QueueNotify, 4 bytes, datamatch = queue index, so those writes never
+ * leave the kernel; other queues still reach hv_virtio_mmio_io().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@ struct hv_virtio_mmio {
 	/* Driver-side selectors; each vCPU sees the same ones, as on hardware. */
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint32_t isr;               /* atomic: InterruptStatus */
+	int *notify_fds;            /* per queue, the ioeventfd assigned (-1: none); dev->lock */
 };
 
 static void mmio_interrupt(void *opaque, uint32_t isr_bits)
@@ -64,6 +67,27 @@ static void mmio_interrupt(void *opaque, uint32_t isr_bits)
 		hv_vm_irq_line(vm, m->cfg.irq, 1);
 		hv_vm_irq_line(vm, m->cfg.irq, 0);
 	}
+}
+
+/* The transport's set_notify_fd (dev->lock held). */
+static int mmio_set_notify_fd(void *opaque, uint32_t queue, int fd)
+{
+	struct hv_virtio_mmio *m = opaque;
+	uint64_t addr = m->cfg.base + REG_QUEUE_NOTIFY;
+	int ret;
+
+	if (m->notify_fds[queue] >= 0) {
+		hv_vm_ioeventfd(m->cfg.vm, m->notify_fds[queue], HV_BUS_MMIO, addr, 4, queue,
+				HV_IOEVENTFD_F_DATAMATCH | HV_IOEVENTFD_F_DEASSIGN);
+		m->notify_fds[queue] = -1;
+	}
+	if (fd < 0)
+		return 0;
+	ret = hv_vm_ioeventfd(m->cfg.vm, fd, HV_BUS_MMIO, addr, 4, queue,
+			      HV_IOEVENTFD_F_DATAMATCH);
+	if (!ret)
+		m->notify_fds[queue] = fd;
+	return ret;
 }
 
 static uint32_t read_reg(struct hv_virtio_mmio *m, uint32_t reg)
@@ -210,16 +234,28 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return hv_err(-ENOMEM, "allocating a virtio-mmio transport");
+	m->notify_fds = malloc(dev->nr_queues * sizeof(*m->notify_fds));
+	if (!m->notify_fds) {
+		free(m);
+		return hv_err(-ENOMEM, "allocating a virtio-mmio transport");
+	}
+	for (uint32_t q = 0; q < dev->nr_queues; q++)
+		m->notify_fds[q] = -1;
 	m->dev = dev;
 	m->cfg = *cfg;
 	m->bus = cfg->bus ? cfg->bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
+	memset(&t, 0, sizeof(t));
 	t.interrupt = mmio_interrupt;
 	t.opaque = m;
+	/* Guest-physical notify addresses only exist on the VM's own bus. */
+	if (cfg->vm && m->bus == hv_vm_bus(cfg->vm, HV_BUS_MMIO))
+		t.set_notify_fd = mmio_set_notify_fd;
 	hv_virtio_dev_set_transport(dev, &t);
 	ret = hv_bus_register(m->bus, cfg->base, HV_VIRTIO_MMIO_SIZE, mmio_bus_io, m, dev->name,
 			      &m->bus_handle);
 	if (ret) {
 		hv_virtio_dev_set_transport(dev, NULL);
+		free(m->notify_fds);
 		free(m);
 		return hv_err_context(ret, "%s at 0x%llx", dev->name,
 				      (unsigned long long)cfg->base);
@@ -234,6 +270,7 @@ HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)
 		return;
 	/* Once unregistered, no vCPU is inside hv_virtio_mmio_io() any more. */
 	hv_bus_unregister(m->bus, m->bus_handle);
-	hv_virtio_dev_set_transport(m->dev, NULL);
+	hv_virtio_dev_set_transport(m->dev, NULL); /* also drops the ioeventfds */
+	free(m->notify_fds);
 	free(m);
 }

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
+/* The ops table as first published, before status was appended. */
+#define HV_VIRTIO_OPS_V1_SIZE offsetof(struct hv_virtio_dev_ops, status)
 
 HV_EXPORT void hv_virtio_dev_config_init(struct hv_virtio_dev_config *cfg)
 {
@@ -44,7 +47,7 @@ static int check_config(const struct hv_virtio_dev_config *cfg)
 			      sizeof(*cfg));
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio device config: unknown flags 0x%x", cfg->flags);
-	if (!ops || ops->size < sizeof(*ops))
+	if (!ops || ops->size < HV_VIRTIO_OPS_V1_SIZE)
 		return hv_err(-EINVAL, "virtio device config: no ops, or ops.size too small");
 	if (!ops->device_id || ops->reserved)
 		return hv_err(-EINVAL, "virtio device config: device id 0 or reserved field set");
@@ -92,6 +95,8 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 	for (i = 0; i < cfg->nr_queues; i++)
 		if (hv_virtq_init(&dev->queues[i], dev, i, qsize))
 			goto fail_queues;
+		else
+			dev->queues[i].notify_fd = -1;
 	*out = dev;
 	return 0;
 
@@ -119,10 +124,12 @@ HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virtio_transport *t)
 {
 	pthread_mutex_lock(&dev->lock);
+	hv_virtio_dev_wire_notify_fds(dev, &dev->transport, false);
 	if (t)
 		dev->transport = *t;
 	else
 		memset(&dev->transport, 0, sizeof(dev->transport));
+	hv_virtio_dev_wire_notify_fds(dev, &dev->transport, true);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -218,6 +225,7 @@ static bool features_acceptable(const struct hv_virtio_dev *dev)
 
 void hv_virtio_dev_write_status(struct hv_virtio_dev *dev, uint32_t status)
 {
+	bool refused = false;
 	uint32_t old;
 
 	pthread_mutex_lock(&dev->lock);
@@ -237,7 +245,19 @@ void hv_virtio_dev_write_status(struct hv_virtio_dev *dev, uint32_t status)
 	}
 	__atomic_store_n(&dev->status, status | (old & HV_VIRTIO_STATUS_NEEDS_RESET),
 			 __ATOMIC_RELAXED);
+	if (status != (old & ~HV_VIRTIO_STATUS_NEEDS_RESET) &&
+	    hv_virtio_dev_call_status(dev, status)) {
+		/* As hv_virtio_dev_needs_reset(), whose lock we hold. */
+		refused = true;
+		__atomic_or_fetch(&dev->status, HV_VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_RELAXED);
+		if (!dev->needs_reset_logged)
+			hv_virtio_dev_logf(dev, HV_LOG_WARN, "device needs reset: %s",
+					   hv_last_error());
+		dev->needs_reset_logged = true;
+	}
 	pthread_mutex_unlock(&dev->lock);
+	if (refused)
+		hv_virtio_dev_interrupt(dev, HV_VIRTIO_ISR_CONFIG);
 }
 
 uint32_t hv_virtio_dev_features_word(const struct hv_virtio_dev *dev, uint32_t sel)

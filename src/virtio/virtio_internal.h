@@ -40,13 +40,32 @@ struct hv_virtq {
 	uint16_t used_idx;        /* our copy of used->idx: the guest may scribble on it */
 	uint16_t signalled_used;  /* used_idx at the last interrupt */
 	bool signalled_valid;     /* signalled_used means something yet */
+
+	/* Device-chosen eventfd for this queue's notifications (-1: none),
+	 * under dev->lock; borrowed from the device. */
+	int notify_fd;
 };
 
-/* What the core needs from its transport. */
+/* What the core needs from its transport.  Ops are called with dev->lock
+ * held (except interrupt from hv_virtio_dev_interrupt()). */
 struct hv_virtio_transport {
 	/* Raise the device's interrupt with these ISR bits. */
 	void (*interrupt)(void *opaque, uint32_t isr_bits);
 	void *opaque;
+	/*
+	 * Optional: the driver's notifications of `queue` signal eventfd fd
+	 * instead of reaching the transport's register (-1: stop that and go
+	 * back to the register).  The transport remembers what it assigned and
+	 * replaces it; the core calls it when a transport attaches (for every
+	 * queue with an fd), when the device changes an fd, and with -1 for
+	 * each of them when the transport detaches.  Returns 0 or -errno (with
+	 * hv_err); on failure the register path stays.  virtio-mmio: an
+	 * ioeventfd on QueueNotify, 4 bytes, datamatch = queue index; a PCI
+	 * transport would use its notify capability's address the same way.
+	 * NULL: the transport cannot (hv_virtio_dev_set_queue_notify_fd()
+	 * then fails with -ENOTSUP and ops->notify keeps being called).
+	 */
+	int (*set_notify_fd)(void *opaque, uint32_t queue, int fd);
 };
 
 struct hv_virtio_dev {
@@ -87,6 +106,12 @@ void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uin
 /* printf-style log through the VM, prefixed with the device name. */
 void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Queue eventfd wiring (virtio_notify.c), dev->lock held: through t, for
+ * every queue that has a notify fd; fd -1 on each when unwiring. */
+void hv_virtio_dev_wire_notify_fds(struct hv_virtio_dev *dev,
+				   const struct hv_virtio_transport *t, bool wire);
+/* ops->status if the device's ops table is recent enough to have one. */
+int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */
 void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
 

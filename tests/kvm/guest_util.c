@@ -41,6 +41,20 @@ GUEST(guest_dirty, ".code16",
       "2: add $0x1000, %si\n inc %al\n shr $1, %dx\n jnz 1b\n"
       "hlt");
 GUEST(guest_in_out, ".code16", "in $0x20, %al\n out %al, $0x21\n hlt");
+/* IRQ 5 through the PIC: vector 0x25's IVT entry, PIC set up with only
+ * IRQ 5 unmasked, then hlt until the handler has run. */
+GUEST(guest_irq, ".code16",
+      "cli\n movw $(3f - guest_irq_start + 0x1000), (0x94)\n movw $0, (0x96)\n"
+      "movb $0, (0x500)\n"
+      "mov $0x11, %al\n out %al, $0x20\n mov $0x20, %al\n out %al, $0x21\n"
+      "mov $0x04, %al\n out %al, $0x21\n mov $0x01, %al\n out %al, $0x21\n"
+      "mov $0xdf, %al\n out %al, $0x21\n"
+      "out %al, $0x14\n sti\n"
+      "1: hlt\n cmpb $0, (0x500)\n jz 1b\n"
+      "mov $'D', %al\n out %al, $0x13\n"
+      "2: cli\n hlt\n jmp 2b\n"
+      "3: movb $1, (0x500)\n mov $'I', %al\n out %al, $0x12\n"
+      "mov $0x20, %al\n out %al, $0x20\n iret");
 
 void fixture_setup(struct fixture *f, const struct hv_vm_config *cfg,
 		   const struct guest_code *code)

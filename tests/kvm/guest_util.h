@@ -31,6 +31,10 @@ extern const struct guest_code guest_spin;
 extern const struct guest_code guest_dirty;
 /* real mode: in al, 0x20 -> out 0x21, al; hlt */
 extern const struct guest_code guest_in_out;
+/* real mode: IVT vector 0x25 -> handler; PIC (ICW1-4, base 0x20) with only
+ * IRQ 5 unmasked; out 0x14 (ready); sti; hlt until the handler ran; then
+ * out 0x13 'D' and cli; hlt.  The handler: out 0x12 'I', EOI, iret. */
+extern const struct guest_code guest_irq;
 
 #define GUEST_CODE 0x1000u
 #define GUEST_RAM 0x80000u /* 512 KiB: GUEST_MMIO lies beyond it */

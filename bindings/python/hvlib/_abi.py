@@ -359,6 +359,7 @@ class MicrovmConfig(Struct):
         ("disks", C.POINTER(MicrovmDisk)),
         ("nr_disks", u32),
         ("reserved", u32),
+        ("vsock_cid", u64),
     ]
 
 
@@ -394,7 +395,7 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     LoaderUsed: 24,
     LinuxBootResult: 216,
     MicrovmDisk: 24,
-    MicrovmConfig: 112,
+    MicrovmConfig: 120,
     MicrovmStatus: 352,
 }
 

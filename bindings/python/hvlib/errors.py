@@ -106,7 +106,7 @@ class BadAddress(HvError):
 
 class AlreadyExists(HvError):
     """Overlaps something registered before (``EEXIST``): a memory region, an
-    I/O range, a vCPU index."""
+    I/O range, a vCPU index, a vsock CID (``EADDRINUSE``)."""
 
 
 class NotFound(HvError):
@@ -132,6 +132,7 @@ _BY_ERRNO: Dict[int, Type[HvError]] = {
     _errno.ETIMEDOUT: Timeout,
     _errno.EFAULT: BadAddress,
     _errno.EEXIST: AlreadyExists,
+    _errno.EADDRINUSE: AlreadyExists,  # a vsock CID another VM holds
     _errno.ENOENT: NotFound,
     _errno.EBUSY: Busy,
     _errno.ENOTSUP: NotSupported,

@@ -132,6 +132,8 @@ class MicroVM:
         capture: keep console output in :attr:`output` (default True).
         disks: virtio-blk disks, image paths or :class:`Disk` objects.
         rng: a virtio-rng device (entropy for the guest from the host).
+        vsock_cid: a virtio-vsock device (vhost-vsock) with this guest CID (3 or
+            more): host programs then reach the guest with ``socket.AF_VSOCK``.
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
@@ -146,7 +148,7 @@ class MicroVM:
                  pin: Optional[Sequence[int]] = None, console: ConsoleSink = None,
                  capture: bool = True, disks: Sequence[Union[StrPath, Disk]] = (),
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
-                 log: str = "warn") -> None:
+                 log: str = "warn", vsock_cid: int = 0) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -167,6 +169,8 @@ class MicroVM:
             self._disks = _disk_array(disks, self._keep)
             cfg.disks = C.cast(self._disks, C.POINTER(A.MicrovmDisk))
             cfg.nr_disks = len(disks)
+        if vsock_cid:
+            cfg.vsock_cid = vsock_cid
         cfg.mem_bytes = parse_size(memory, "memory")
         cfg.nr_vcpus = cpus
         cores = _pin_list(pin, cpus)
