@@ -179,6 +179,13 @@ void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *
 {
 	size_t tail = 0;
 
+	/* The console first: pausing a vCPU waits for it to leave KVM_RUN,
+	 * which a wedged (emulated) host CPU may never let it do. */
+	pthread_mutex_lock(&c->lock);
+	if (c->len > 4000)
+		tail = c->len - 4000;
+	fprintf(stderr, "%s: last of the guest console:\n%s\n-----\n", label, c->buf + tail);
+	pthread_mutex_unlock(&c->lock);
 	/* Where each vCPU is: a guest stuck in HLT with interrupts off, spinning
 	 * in one function, or looping on an MMIO register tells them apart. */
 	for (uint32_t i = 0; i < nr_vcpus; i++) {
@@ -199,9 +206,4 @@ void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *
 				(unsigned long long)s.cr3, (unsigned long long)s.efer);
 		hv_vcpu_resume(vcpu);
 	}
-	pthread_mutex_lock(&c->lock);
-	if (c->len > 4000)
-		tail = c->len - 4000;
-	fprintf(stderr, "%s: last of the guest console:\n%s\n-----\n", label, c->buf + tail);
-	pthread_mutex_unlock(&c->lock);
 }

@@ -112,6 +112,18 @@ if emulated; then
 	HVLIB_WITH_KVM_BOOT_TIMEOUT=2 "$wk" true 2>"$tmp/e"
 	check "a machine that never reaches the command: 3 boots, then exit 125" "125 3" \
 		"$? $(grep -c 'hung in its boot' "$tmp/e")"
+	# A machine that wedges under the command (here: RCU stall reports,
+	# faked through /dev/kmsg) is stopped and the command run once more.
+	s=$(date +%s)
+	"$wk" sh -c 'if [ -f "$1/wedged" ]; then echo second run; exit 0; fi
+		touch "$1/wedged"
+		for i in 1 2; do echo "<3>rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg; done
+		sleep 300' sh "$out" >"$tmp/o" 2>"$tmp/e"
+	check "a wedged machine: the command runs again and its status counts" "0 second run" "$? $(cat "$tmp/o")"
+	grep -q 'wedged while the command ran (RCU stalls' "$tmp/e" && ok "a wedged machine is reported" ||
+		bad "wedge message: $(cat "$tmp/e")"
+	[ $(($(date +%s) - s)) -lt 120 ] && ok "a wedged machine is stopped early" ||
+		bad "the wedged machine took $(($(date +%s) - s)) s"
 	HVLIB_WITH_KVM_QEMU=false "$wk" true 2>"$tmp/e"
 	check "a machine that stops at once (QEMU is false): exit 125" 125 $?
 	grep -q 'boot log' "$tmp/e" && ok "a failed boot shows the boot log" ||
