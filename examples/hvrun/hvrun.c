@@ -4,7 +4,7 @@
  *
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
- *         [--disk FILE[,ro]]... [--rng]
+ *         [--disk FILE[,ro]]... [--rng] [--transport mmio|pci]
  *
  * The guest's serial console is this terminal: its output on stdout, stdin
  * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
@@ -54,6 +54,7 @@ static void usage(FILE *out)
 		"  -d, --disk FILE[,ro]  a virtio-blk disk over a raw image (repeatable: vda,\n"
 		"                        vdb, ...); ro: read-only\n"
 		"      --rng             a virtio-rng device\n"
+		"      --transport T     how virtio devices appear: mmio (default) or pci\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -145,6 +146,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "pvh", no_argument, NULL, 'P' },          { "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
 		{ "disk", required_argument, NULL, 'd' },   { "rng", no_argument, NULL, 'R' },
+		{ "transport", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -160,6 +162,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->cfg.cmdline = optarg; break;
 		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
 		case 'R': o->cfg.flags |= HV_MICROVM_F_RNG; break;
+		case 'T':
+			if (!strcmp(optarg, "mmio"))
+				o->cfg.transport = HV_MICROVM_TRANSPORT_MMIO;
+			else if (!strcmp(optarg, "pci"))
+				o->cfg.transport = HV_MICROVM_TRANSPORT_PCI;
+			else
+				return fprintf(stderr, "hvrun: bad --transport '%s' (mmio or pci)\n",
+					       optarg), -1;
+			break;
 		case 'd':
 			if (parse_disk(optarg, o))
 				return fprintf(stderr, "hvrun: bad --disk '%s' (FILE or FILE,ro; at "

@@ -26,6 +26,10 @@
  * the 3-4 GiB hole, announced in the ACPI DSDT as LNRO0005 devices (Linux's
  * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
  * vdb, ...), then the rng.  Requests are served on the vCPU threads.
+ * With HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
+ * (hvlib/virtio_pci.h), slots 1, 2, ... of a PCI host bridge announced in
+ * the ACPI tables (an SSDT with the root bridge, MCFG for ECAM at
+ * 0xe0000000; BARs from 0xc0000000; MSI-X, or INTx on GSIs 16-19).
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed
@@ -56,6 +60,10 @@ struct hv_microvm;
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
 #define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
 #define HV_MICROVM_F_ALL       0x7u
+
+/* How the virtio devices reach the guest (struct hv_microvm_config.transport). */
+#define HV_MICROVM_TRANSPORT_MMIO 0u /* virtio-mmio, announced in the DSDT (default) */
+#define HV_MICROVM_TRANSPORT_PCI  1u /* virtio-pci behind a PCI host bridge */
 
 /* A virtio-blk disk over a raw image file. */
 #define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
@@ -94,6 +102,7 @@ struct hv_microvm_config {
 	const struct hv_microvm_disk *disks; /* nr_disks entries, borrowed during create */
 	uint32_t nr_disks;         /* with the rng, at most HV_MICROVM_MAX_VIRTIO */
 	uint32_t reserved;         /* must be 0 */
+	uint32_t transport;        /* HV_MICROVM_TRANSPORT_*; others: -EINVAL */
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

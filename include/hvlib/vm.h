@@ -81,6 +81,12 @@ HV_EXPORT void hv_vm_log(struct hv_vm *vm, enum hv_log_level level, const char *
  * level 1 asserts, 0 deasserts.  -ENXIO: no irqchip. */
 HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level);
 
+/* Send a message-signalled interrupt (PCI MSI/MSI-X) through the in-kernel
+ * irqchip: the address and data a device would write (x86: 0xfeeXXXXX and
+ * the vector).  Returns 1 if delivered, 0 if the guest blocked it (e.g. the
+ * target APIC is disabled); -ENXIO: no irqchip; other -errno from KVM. */
+HV_EXPORT int hv_vm_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data);
+
 #ifdef __cplusplus
 }
 #endif

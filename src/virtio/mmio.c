@@ -213,6 +213,7 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 	m->dev = dev;
 	m->cfg = *cfg;
 	m->bus = cfg->bus ? cfg->bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
+	memset(&t, 0, sizeof(t));
 	t.interrupt = mmio_interrupt;
 	t.opaque = m;
 	hv_virtio_dev_set_transport(dev, &t);

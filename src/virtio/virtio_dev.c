@@ -171,6 +171,19 @@ void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits)
 		t.interrupt(t.opaque, isr_bits);
 }
 
+void hv_virtio_dev_queue_interrupt(struct hv_virtio_dev *dev, uint32_t q)
+{
+	struct hv_virtio_transport t;
+
+	pthread_mutex_lock(&dev->lock);
+	t = dev->transport;
+	pthread_mutex_unlock(&dev->lock);
+	if (t.queue_interrupt)
+		t.queue_interrupt(t.opaque, q);
+	else if (t.interrupt)
+		t.interrupt(t.opaque, HV_VIRTIO_ISR_QUEUE);
+}
+
 HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 {
 	__atomic_add_fetch(&dev->config_generation, 1, __ATOMIC_RELEASE);

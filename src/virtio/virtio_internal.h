@@ -47,6 +47,9 @@ struct hv_virtio_transport {
 	/* Raise the device's interrupt with these ISR bits. */
 	void (*interrupt)(void *opaque, uint32_t isr_bits);
 	void *opaque;
+	/* Optional: a used-buffer interrupt for one queue, for transports with
+	 * a vector per queue (virtio-pci MSI-X).  NULL: interrupt(ISR_QUEUE). */
+	void (*queue_interrupt)(void *opaque, uint32_t queue);
 };
 
 struct hv_virtio_dev {
@@ -89,6 +92,8 @@ void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, cons
 	__attribute__((format(printf, 3, 4)));
 /* Send an interrupt with these ISR bits, if a transport is attached. */
 void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
+/* A used-buffer interrupt for queue q (queue_interrupt, or ISR_QUEUE). */
+void hv_virtio_dev_queue_interrupt(struct hv_virtio_dev *dev, uint32_t q);
 
 enum { HV_VIRTQ_ADDR_DESC = 0, HV_VIRTQ_ADDR_AVAIL = 1, HV_VIRTQ_ADDR_USED = 2 };
 

@@ -120,6 +120,9 @@ class Errors(unittest.TestCase):
         self.assertIn("too little", str(cm.exception))
         with self.assertRaises(hvlib.InvalidArgument):
             hvlib.MicroVM("/boot/vmlinuz", cpus=0)
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM("/boot/vmlinuz", transport="isa")
+        self.assertIn("transport", str(cm.exception))
         self.assertEqual(helpers.open_fds(), fds, "a failed MicroVM() leaked descriptors")
 
 

@@ -149,7 +149,7 @@ static inline void drv_create_mem(struct drv *d)
  * counted in d. */
 static inline void drv_attach(struct drv *d, struct hv_virtio_dev *dev, uint32_t size)
 {
-	struct hv_virtio_transport t = { drv_interrupt, d };
+	struct hv_virtio_transport t = { .interrupt = drv_interrupt, .opaque = d };
 
 	d->dev = dev;
 	hv_virtio_dev_set_transport(d->dev, &t);

@@ -132,6 +132,9 @@ class MicroVM:
         capture: keep console output in :attr:`output` (default True).
         disks: virtio-blk disks, image paths or :class:`Disk` objects.
         rng: a virtio-rng device (entropy for the guest from the host).
+        transport: how the virtio devices reach the guest: ``"mmio"``
+            (virtio-mmio, the default) or ``"pci"`` (virtio-pci behind a PCI
+            host bridge, with MSI-X).
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
@@ -146,13 +149,17 @@ class MicroVM:
                  pin: Optional[Sequence[int]] = None, console: ConsoleSink = None,
                  capture: bool = True, disks: Sequence[Union[StrPath, Disk]] = (),
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
-                 log: str = "warn") -> None:
+                 log: str = "warn", transport: str = "mmio") -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
         self.status: Optional[Status] = None
         if cpus < 1:
             raise InvalidArgument(message=f"cpus={cpus}: need at least 1", function="MicroVM")
+        transports = {"mmio": A.HV_MICROVM_TRANSPORT_MMIO, "pci": A.HV_MICROVM_TRANSPORT_PCI}
+        if transport not in transports:
+            raise InvalidArgument(message=f"transport={transport!r}: 'mmio' or 'pci'",
+                                  function="MicroVM")
         L = lib()
         cfg = A.alloc(A.MicrovmConfig)
         L.hv_microvm_config_init(C.byref(cfg))
@@ -167,6 +174,7 @@ class MicroVM:
             self._disks = _disk_array(disks, self._keep)
             cfg.disks = C.cast(self._disks, C.POINTER(A.MicrovmDisk))
             cfg.nr_disks = len(disks)
+        cfg.transport = transports[transport]
         cfg.mem_bytes = parse_size(memory, "memory")
         cfg.nr_vcpus = cpus
         cores = _pin_list(pin, cpus)
