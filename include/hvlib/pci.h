@@ -23,8 +23,11 @@
  * BAR moved through ECAM (itself on the MMIO bus) needs no bus change.
  *
  * INTx: pin p (0 = INTA) of slot s raises GSI intx_gsi_base + (s + p) % 4,
- * level-triggered; describe it to the guest with a _PRT (on x86 with
- * hvlib's ACPI: hv_pci_host_aml(), used by the micro-VM).
+ * level-triggered.  The guest learns all this from the firmware: the
+ * micro-VM (hvlib/microvm.h, HV_MICROVM_TRANSPORT_PCI) adds an ACPI SSDT
+ * with the root bridge (PNP0A08: bus, ports, aperture, a _PRT for INTx)
+ * and the MCFG; embedders of the lower layers pass hv_pci_host_mcfg() and
+ * their own SSDT in hv_x86_acpi_config.tables.
  *
  * Call order: hv_pci_host_config_init() -> hv_pci_host_create() -> add
  * devices (hv_virtio_pci_create()) -> run the guest -> stop the vCPUs ->

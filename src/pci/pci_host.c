@@ -79,6 +79,11 @@ static void config_access(struct hv_pci_host *h, uint32_t bus, uint32_t dev, uin
 {
 	struct hv_pci_func *f;
 
+	if (width > 4) { /* configuration space has no qwords */
+		if (!is_write)
+			*value = ~0ull;
+		return;
+	}
 	pthread_rwlock_rdlock(&h->lock);
 	f = find(h, bus, dev, fn);
 	if (!f) {
