@@ -23,7 +23,9 @@
  *  3. A transport puts a device on a bus: hv_virtio_mmio_create() claims an
  *     MMIO window (virtio-mmio version 2) and raises an edge-triggered
  *     interrupt line.  The guest learns of the window from the platform
- *     (on x86, an ACPI "LNRO0005" device: see hvlib/acpi.h).
+ *     (on x86, an ACPI "LNRO0005" device: see hvlib/acpi.h).  The other
+ *     transport, virtio-pci (hvlib/virtio_pci.h), makes the same device a
+ *     PCI function with MSI-X.
  *
  * Call order: hv_virtio_*_create() (device) -> hv_virtio_mmio_create()
  * (transport) -> run the guest -> stop the vCPUs -> hv_virtio_mmio_destroy()

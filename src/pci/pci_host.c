@@ -369,6 +369,7 @@ HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *h, void *buf, uint32_t 
 	/* 8 reserved bytes, then one allocation: base, segment 0, buses 0-0. */
 	hv_acpi_put64(t + 44, h->cfg.ecam_base);
 	hv_acpi_finish(t);
-	memcpy(buf, t, len < MCFG_BYTES ? len : MCFG_BYTES);
+	if (buf && len)
+		memcpy(buf, t, len < MCFG_BYTES ? len : MCFG_BYTES);
 	return MCFG_BYTES;
 }
