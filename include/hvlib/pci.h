@@ -26,8 +26,8 @@
  * level-triggered.  The guest learns all this from the firmware: the
  * micro-VM (hvlib/microvm.h, HV_MICROVM_TRANSPORT_PCI) adds an ACPI SSDT
  * with the root bridge (PNP0A08: bus, ports, aperture, a _PRT for INTx)
- * and the MCFG; embedders of the lower layers pass hv_pci_host_mcfg() and
- * their own SSDT in hv_x86_acpi_config.tables.
+ * and the MCFG; embedders of the lower layers pass hv_pci_host_ssdt() and
+ * hv_pci_host_mcfg() in hv_x86_acpi_config.tables.
  *
  * Call order: hv_pci_host_config_init() -> hv_pci_host_create() -> add
  * devices (hv_virtio_pci_create()) -> run the guest -> stop the vCPUs ->
@@ -97,6 +97,13 @@ HV_EXPORT void hv_pci_host_destroy(struct hv_pci_host *host);
  * to buf and returns the table's size (60), or -EINVAL without ECAM.
  */
 HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *host, void *buf, uint32_t len);
+
+/*
+ * An ACPI SSDT describing the host (see above), header and checksum
+ * included: writes up to len bytes to buf (NULL with len 0: just the size)
+ * and returns the table's size, or -ENOMEM.
+ */
+HV_EXPORT int hv_pci_host_ssdt(const struct hv_pci_host *host, void *buf, uint32_t len);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/acpi_pci.h"
 #include "acpi/acpi_table.h"
 #include "pci/pci_internal.h"
 #include "util/error.h"
@@ -372,4 +373,18 @@ HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *h, void *buf, uint32_t 
 	if (buf && len)
 		memcpy(buf, t, len < MCFG_BYTES ? len : MCFG_BYTES);
 	return MCFG_BYTES;
+}
+
+HV_EXPORT int hv_pci_host_ssdt(const struct hv_pci_host *h, void *buf, uint32_t len)
+{
+	uint8_t *t;
+	size_t n;
+	int ret = hv_acpi_pci_ssdt(&h->cfg, &t, &n);
+
+	if (ret)
+		return ret;
+	if (buf && len)
+		memcpy(buf, t, len < n ? len : n);
+	free(t);
+	return (int)n;
 }

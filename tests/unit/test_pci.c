@@ -445,7 +445,7 @@ static void test_host_config(void **state)
 static void test_acpi_tables(void **state)
 {
 	struct fix *f = *state;
-	uint8_t mcfg[64], *ssdt;
+	uint8_t mcfg[64], *ssdt, *pub;
 	size_t len;
 	static const uint8_t pnp0a08[4] = { 0x41, 0xd0, 0x0a, 0x08 };
 
@@ -463,6 +463,12 @@ static void test_acpi_tables(void **state)
 	assert_non_null(memmem(ssdt, len, "_PRT", 4));
 	assert_non_null(memmem(ssdt, len, "_CRS", 4));
 	assert_non_null(memmem(ssdt, len, pnp0a08, 4));
+	/* The public copy: size first, then the same bytes. */
+	assert_int_equal(hv_pci_host_ssdt(f->p.host, NULL, 0), len);
+	pub = calloc(1, len);
+	assert_int_equal(hv_pci_host_ssdt(f->p.host, pub, (uint32_t)len), len);
+	assert_memory_equal(pub, ssdt, len);
+	free(pub);
 	free(ssdt);
 }
 

@@ -19,12 +19,10 @@
 #include "hvlib/acpi.h"
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
-#include "acpi/acpi_pci.h"
 #include "hvlib/pci.h"
 #include "hvlib/virtio.h"
 #include "hvlib/virtio_pci.h"
 #include "hvlib/x86.h"
-#include "pci/pci_internal.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -195,20 +193,21 @@ static int setup_virtio_pci(struct hv_microvm *m)
 }
 
 /* The tables that describe the PCI host: an SSDT with the root bridge and
- * the MCFG.  tables[0..1] point into *ssdt (free()) and mcfg. */
-static int pci_tables(struct hv_microvm *m, struct hv_acpi_table *tables, uint8_t **ssdt,
-		      uint8_t *mcfg, uint32_t mcfg_len)
+ * the MCFG, in *buf (free()). */
+static int pci_tables(struct hv_microvm *m, struct hv_acpi_table *tables, uint8_t **buf)
 {
-	size_t len;
-	int ret = hv_acpi_pci_ssdt(hv_pci_host_get_config(m->pci_host), ssdt, &len);
+	int ssdt = hv_pci_host_ssdt(m->pci_host, NULL, 0);
+	int mcfg = hv_pci_host_mcfg(m->pci_host, NULL, 0);
 
-	if (ret)
-		return ret;
-	ret = hv_pci_host_mcfg(m->pci_host, mcfg, mcfg_len);
-	if (ret < 0)
-		return ret;
-	tables[0] = (struct hv_acpi_table){ *ssdt, (uint32_t)len, 0 };
-	tables[1] = (struct hv_acpi_table){ mcfg, (uint32_t)ret, 0 };
+	if (ssdt < 0 || mcfg < 0)
+		return ssdt < 0 ? ssdt : mcfg;
+	*buf = malloc((size_t)ssdt + (size_t)mcfg);
+	if (!*buf)
+		return hv_err(-ENOMEM, "PCI ACPI tables");
+	hv_pci_host_ssdt(m->pci_host, *buf, (uint32_t)ssdt);
+	hv_pci_host_mcfg(m->pci_host, *buf + ssdt, (uint32_t)mcfg);
+	tables[0] = (struct hv_acpi_table){ *buf, (uint32_t)ssdt, 0 };
+	tables[1] = (struct hv_acpi_table){ *buf + ssdt, (uint32_t)mcfg, 0 };
 	return 0;
 }
 
@@ -243,7 +242,7 @@ static int setup_acpi(struct hv_microvm *m)
 	struct hv_acpi_table tables[2];
 	struct hv_x86_acpi_config ac;
 	struct hv_x86_acpi_result res;
-	uint8_t *ssdt = NULL, mcfg[64];
+	uint8_t *pci_buf = NULL;
 	bool pci = m->cfg.transport == HV_MICROVM_TRANSPORT_PCI;
 	int ret;
 
@@ -253,7 +252,7 @@ static int setup_acpi(struct hv_microvm *m)
 		return ret;
 	ret = pci ? setup_virtio_pci(m) : setup_virtio(m, devices);
 	if (!ret && pci)
-		ret = pci_tables(m, tables, &ssdt, mcfg, sizeof(mcfg));
+		ret = pci_tables(m, tables, &pci_buf);
 	if (ret)
 		goto out;
 	hv_x86_acpi_config_init(&ac);
@@ -269,7 +268,7 @@ static int setup_acpi(struct hv_microvm *m)
 	}
 	m->acpi_rsdp = res.rsdp_addr;
 out:
-	free(ssdt);
+	free(pci_buf);
 	return ret;
 }
 
