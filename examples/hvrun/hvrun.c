@@ -4,7 +4,7 @@
  *
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
- *         [--disk FILE[,ro]]... [--rng] [--vsock CID]
+ *         [--disk FILE[,ro]]... [--rng] [--vsock CID] [--transport mmio|pci]
  *
  * The guest's serial console is this terminal: its output on stdout, stdin
  * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
@@ -56,6 +56,7 @@ static void usage(FILE *out)
 		"      --rng             a virtio-rng device\n"
 		"      --vsock CID       a virtio-vsock device (vhost-vsock) with this guest\n"
 		"                        CID (3 or more): the host connects with AF_VSOCK\n"
+		"      --transport T     how virtio devices appear: mmio (default) or pci\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -148,6 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "verbose", no_argument, NULL, 'v' },      { "help", no_argument, NULL, 'h' },
 		{ "disk", required_argument, NULL, 'd' },   { "rng", no_argument, NULL, 'R' },
 		{ "vsock", required_argument, NULL, 'V' },
+		{ "transport", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -163,6 +165,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->cfg.cmdline = optarg; break;
 		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
 		case 'R': o->cfg.flags |= HV_MICROVM_F_RNG; break;
+		case 'T':
+			if (!strcmp(optarg, "mmio"))
+				o->cfg.transport = HV_MICROVM_TRANSPORT_MMIO;
+			else if (!strcmp(optarg, "pci"))
+				o->cfg.transport = HV_MICROVM_TRANSPORT_PCI;
+			else
+				return fprintf(stderr, "hvrun: bad --transport '%s' (mmio or pci)\n",
+					       optarg), -1;
+			break;
 		case 'd':
 			if (parse_disk(optarg, o))
 				return fprintf(stderr, "hvrun: bad --disk '%s' (FILE or FILE,ro; at "

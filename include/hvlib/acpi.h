@@ -15,7 +15,9 @@
  *  - the legacy 8259 PICs (MADT flag PCAT_COMPAT);
  *  - COM1 (PNP0501: I/O 0x3f8-0x3ff, ISA IRQ 4), unless HV_X86_ACPI_F_NO_COM1;
  *  - the embedder's devices (struct hv_acpi_device), under \_SB;
- *  - no PCI (yet), no FACS, no SCI, no PM timer, no GPEs: hardware-reduced
+ *  - no PCI of its own: a PCI host (hvlib/pci.h) comes as extra tables, an
+ *    SSDT with the root bridge and the MCFG (the micro-VM adds them);
+ *  - no FACS, no SCI, no PM timer, no GPEs: hardware-reduced
  *    ACPI, where power-off and reset go through the registers below.
  *
  * Power management protocol: what the guest writes, so the platform can

@@ -44,6 +44,8 @@
 #include "loader.h"
 #include "virtio.h"
 #include "virtio_vsock.h"
+#include "pci.h"
+#include "virtio_pci.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

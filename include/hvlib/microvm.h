@@ -27,6 +27,10 @@
  * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
  * vdb, ...), then the rng, then vsock.  Disk and rng requests are served on
  * the vCPU threads; vsock by the kernel's vhost-vsock.
+ * With HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
+ * (hvlib/virtio_pci.h), slots 1, 2, ... of a PCI host bridge announced in
+ * the ACPI tables (an SSDT with the root bridge, MCFG for ECAM at
+ * 0xe0000000; BARs from 0xc0000000; MSI-X, or INTx on GSIs 16-19).
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed
@@ -57,6 +61,10 @@ struct hv_microvm;
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
 #define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
 #define HV_MICROVM_F_ALL       0x7u
+
+/* How the virtio devices reach the guest (struct hv_microvm_config.transport). */
+#define HV_MICROVM_TRANSPORT_MMIO 0u /* virtio-mmio, announced in the DSDT (default) */
+#define HV_MICROVM_TRANSPORT_PCI  1u /* virtio-pci behind a PCI host bridge */
 
 /* A virtio-blk disk over a raw image file. */
 #define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
@@ -97,6 +105,7 @@ struct hv_microvm_config {
 	uint32_t reserved;         /* must be 0 */
 	uint64_t vsock_cid;        /* a virtio-vsock device with this guest CID (vhost-vsock,
 				    * see hvlib/virtio_vsock.h); 0: none */
+	uint32_t transport;        /* HV_MICROVM_TRANSPORT_*; others: -EINVAL */
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

@@ -23,7 +23,9 @@
  *  3. A transport puts a device on a bus: hv_virtio_mmio_create() claims an
  *     MMIO window (virtio-mmio version 2) and raises an edge-triggered
  *     interrupt line.  The guest learns of the window from the platform
- *     (on x86, an ACPI "LNRO0005" device: see hvlib/acpi.h).
+ *     (on x86, an ACPI "LNRO0005" device: see hvlib/acpi.h).  The other
+ *     transport, virtio-pci (hvlib/virtio_pci.h), makes the same device a
+ *     PCI function with MSI-X.
  *
  * Call order: hv_virtio_*_create() (device) -> hv_virtio_mmio_create()
  * (transport) -> run the guest -> stop the vCPUs -> hv_virtio_mmio_destroy()
@@ -189,9 +191,10 @@ HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint3
 						int fd);
 
 /*
- * Raise the used-buffer interrupt for `queue` unconditionally (ISR queue bit
- * set), for backends that already decided the driver wants one (vhost's call
- * eventfd: it honours VIRTIO_F_EVENT_IDX itself).  Dropped unless the driver
+ * Raise the used-buffer interrupt for `queue` unconditionally (the queue's
+ * MSI-X vector on virtio-pci, else the ISR queue bit), for backends that
+ * already decided the driver wants one (vhost's call eventfd: it honours
+ * VIRTIO_F_EVENT_IDX itself; hv_virtq_notify() decides for the others).  Dropped unless the driver
  * set DRIVER_OK.  Meant for device threads: the transport runs under the
  * device lock, so once hv_virtio_mmio_destroy() returns no call is inside it.
  * Not from ops callbacks.

@@ -124,6 +124,11 @@ HV_EXPORT int hv_vm_irqfd(struct hv_vm *vm, int fd, uint32_t gsi, int resample_f
  */
 HV_EXPORT int hv_vm_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, uint64_t addr,
 			      uint32_t width, uint64_t datamatch, uint32_t flags);
+/* Send a message-signalled interrupt (PCI MSI/MSI-X) through the in-kernel
+ * irqchip: the address and data a device would write (x86: 0xfeeXXXXX and
+ * the vector).  Returns 1 if delivered, 0 if the guest blocked it (e.g. the
+ * target APIC is disabled); -ENXIO: no irqchip; other -errno from KVM. */
+HV_EXPORT int hv_vm_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data);
 
 #ifdef __cplusplus
 }

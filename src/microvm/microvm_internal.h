@@ -15,13 +15,16 @@ struct hv_serial;
 struct hv_i8042;
 struct hv_virtio_dev;
 struct hv_virtio_mmio;
+struct hv_virtio_pci;
+struct hv_pci_host;
 
 /* One virtio device of the micro-VM: the device, the backend that owns it
  * (a struct hv_virtio_blk, hv_virtio_rng, ...: destroyed through
  * destroy_backend), and the transport the arch platform puts it on. */
 struct hv_microvm_virtio {
 	struct hv_virtio_dev *dev;     /* owned by backend */
-	struct hv_virtio_mmio *mmio;
+	struct hv_virtio_mmio *mmio;   /* one of these two, by cfg.transport */
+	struct hv_virtio_pci *pci;
 	void *backend;
 	void (*destroy_backend)(void *backend);
 	char name[24];
@@ -37,6 +40,7 @@ struct hv_microvm {
 	struct hv_i8042 *kbc;
 	struct hv_microvm_virtio virtio[HV_MICROVM_MAX_VIRTIO];
 	uint32_t nr_virtio;
+	struct hv_pci_host *pci_host;  /* with HV_MICROVM_TRANSPORT_PCI */
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];

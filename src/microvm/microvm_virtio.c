@@ -11,6 +11,7 @@
 
 #include "hvlib/virtio.h"
 #include "hvlib/virtio_vsock.h"
+#include "hvlib/virtio_pci.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -27,6 +28,9 @@ int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 
 	if (cfg->reserved)
 		return hv_err(-EINVAL, "micro-VM config: reserved field set");
+	if (cfg->transport != HV_MICROVM_TRANSPORT_MMIO && cfg->transport != HV_MICROVM_TRANSPORT_PCI)
+		return hv_err(-EINVAL, "micro-VM config: unknown virtio transport %u (0: mmio, "
+				       "1: pci)", cfg->transport);
 	if (cfg->nr_disks > HV_MICROVM_MAX_VIRTIO || n > HV_MICROVM_MAX_VIRTIO)
 		return hv_err(-EINVAL, "micro-VM config: %u virtio devices, at most %u", n,
 			      HV_MICROVM_MAX_VIRTIO);
@@ -148,8 +152,12 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 void hv_microvm_destroy_virtio(struct hv_microvm *m)
 {
 	/* Transports first: once off the bus no vCPU can reach a device. */
-	for (uint32_t i = 0; i < m->nr_virtio; i++)
+	for (uint32_t i = 0; i < m->nr_virtio; i++) {
 		hv_virtio_mmio_destroy(m->virtio[i].mmio);
+		hv_virtio_pci_destroy(m->virtio[i].pci);
+	}
+	hv_pci_host_destroy(m->pci_host);
+	m->pci_host = NULL;
 	for (uint32_t i = 0; i < m->nr_virtio; i++)
 		m->virtio[i].destroy_backend(m->virtio[i].backend);
 	m->nr_virtio = 0;

@@ -66,6 +66,9 @@ struct hv_virtio_transport {
 	 * then fails with -ENOTSUP and ops->notify keeps being called).
 	 */
 	int (*set_notify_fd)(void *opaque, uint32_t queue, int fd);
+	/* Optional: a used-buffer interrupt for one queue, for transports with
+	 * a vector per queue (virtio-pci MSI-X).  NULL: interrupt(ISR_QUEUE). */
+	void (*queue_interrupt)(void *opaque, uint32_t queue);
 };
 
 struct hv_virtio_dev {
@@ -114,6 +117,8 @@ void hv_virtio_dev_wire_notify_fds(struct hv_virtio_dev *dev,
 int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */
 void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
+/* (The used-buffer interrupt for one queue is the public
+ * hv_virtio_dev_queue_interrupt(): queue_interrupt, or ISR_QUEUE.) */
 
 enum { HV_VIRTQ_ADDR_DESC = 0, HV_VIRTQ_ADDR_AVAIL = 1, HV_VIRTQ_ADDR_USED = 2 };
 

@@ -69,10 +69,15 @@ HV_EXPORT void hv_virtio_dev_queue_interrupt(struct hv_virtio_dev *dev, uint32_t
 	if (queue >= dev->nr_queues)
 		return;
 	/* Under the lock: a transport being detached waits for us, and a
-	 * reset in progress leaves no DRIVER_OK to see. */
+	 * reset in progress leaves no DRIVER_OK to see.  Transports take only
+	 * their own leaf locks in these calls. */
 	pthread_mutex_lock(&dev->lock);
-	if (dev->transport.interrupt && (dev->status & HV_VIRTIO_STATUS_DRIVER_OK) &&
-	    !(dev->status & HV_VIRTIO_STATUS_NEEDS_RESET))
-		dev->transport.interrupt(dev->transport.opaque, HV_VIRTIO_ISR_QUEUE);
+	if ((dev->status & HV_VIRTIO_STATUS_DRIVER_OK) &&
+	    !(dev->status & HV_VIRTIO_STATUS_NEEDS_RESET)) {
+		if (dev->transport.queue_interrupt) /* a vector per queue (MSI-X) */
+			dev->transport.queue_interrupt(dev->transport.opaque, queue);
+		else if (dev->transport.interrupt)
+			dev->transport.interrupt(dev->transport.opaque, HV_VIRTIO_ISR_QUEUE);
+	}
 	pthread_mutex_unlock(&dev->lock);
 }

@@ -251,5 +251,5 @@ HV_EXPORT void hv_virtq_notify(struct hv_virtq *q)
 		fire = should_interrupt(q);
 	pthread_mutex_unlock(&q->lock);
 	if (fire)
-		hv_virtio_dev_interrupt(q->dev, HV_VIRTIO_ISR_QUEUE);
+		hv_virtio_dev_queue_interrupt(q->dev, q->index);
 }

@@ -332,3 +332,22 @@ HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level)
 		return hv_err_sys(ret, "KVM_IRQ_LINE %u", irq);
 	return 0;
 }
+
+HV_EXPORT int hv_vm_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)address,
+		.address_hi = (uint32_t)(address >> 32),
+		.data = data,
+	};
+	int ret;
+
+	if (!vm->has_irqchip)
+		return hv_err(-ENXIO, "MSI to 0x%llx: the VM has no in-kernel irqchip "
+				      "(HV_VM_F_IRQCHIP)", (unsigned long long)address);
+	ret = hv_kvm_ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+	if (ret < 0)
+		return hv_err_sys(ret, "KVM_SIGNAL_MSI 0x%llx/0x%x", (unsigned long long)address,
+				  data);
+	return ret;
+}

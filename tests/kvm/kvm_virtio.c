@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Virtio for real: Debian's stock kernel boots with two virtio-blk disks
- * and a virtio-rng on virtio-mmio, found through the ACPI DSDT, with its
- * own modules loaded by the initramfs (tests/virtio/virtio-init.sh).  One
- * boot checks, both ways:
+ * and a virtio-rng, once on virtio-mmio (found through the ACPI DSDT) and
+ * once on virtio-pci (behind the PCI host bridge of the ACPI SSDT, with
+ * MSI-X), with its own modules loaded by the initramfs
+ * (tests/virtio/virtio-init.sh).  Each boot checks, both ways:
  *  - host -> guest: the guest's SHA-256 of a pattern the host wrote;
  *  - guest -> host: a pattern the guest wrote and synced, compared byte for
  *    byte after power-off, with the rest of the disk untouched;
  *  - the read-only disk refuses writes and is unchanged;
- *  - the serial id, the capacity, and bytes from the rng.
+ *  - the serial id, the capacity, and bytes from the rng;
+ *  - the transport the guest found them on, and on PCI that every device
+ *    has MSI-X vectors (config + one per queue) and that they fired.
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -110,7 +114,23 @@ static void expect_marker(const struct console *c, const char *name, const char 
 		fail_msg("%s: guest said '%s', expected '%s'", name, got, want);
 }
 
-static int boot(struct console *con, struct hv_microvm_status *st)
+/* The guest's marker and interrupt lines, so a log shows what ran. */
+static void show_markers(const struct console *c, const char *transport)
+{
+	const char *p = c->buf;
+
+	while (*p) {
+		const char *end = strchr(p, '\n');
+		int len = end ? (int)(end - p) : (int)strlen(p);
+
+		if (memmem(p, (size_t)len, "HVLIB-", 6) || memmem(p, (size_t)len, "virtio", 6))
+			printf("guest (%s): %.*s\n", transport, len, p);
+		p += len + (end ? 1 : 0);
+	}
+	fflush(stdout);
+}
+
+static int boot(struct console *con, struct hv_microvm_status *st, uint32_t transport)
 {
 	struct hv_microvm_disk disks[2];
 	struct hv_microvm_config cfg;
@@ -133,6 +153,7 @@ static int boot(struct console *con, struct hv_microvm_status *st)
 	cfg.disks = disks;
 	cfg.nr_disks = 2;
 	cfg.flags = HV_MICROVM_F_RNG;
+	cfg.transport = transport;
 	ret = hv_microvm_create(&cfg, &vm);
 	if (!ret)
 		ret = hv_microvm_start(vm);
@@ -162,22 +183,22 @@ static void check_guest_write(void)
 	free(a);
 }
 
-static void test_disks_and_rng(void **state)
+static void disks_and_rng(uint32_t transport)
 {
 	struct console *con = calloc(1, sizeof(*con));
 	struct hv_microvm_status st;
-	char sha_a[65], sha_b[65], size[32];
+	char sha_a[65], sha_b[65], size[32], fired[16];
 	uint8_t *b;
 	int ret;
 
-	(void)state;
 	memset(&st, 0, sizeof(st));
 	guest_console_init(con);
 	write_image(disk_a, DISK_A_BYTES, host_byte);
 	write_image(disk_b, DISK_B_BYTES, ro_byte);
 	host_sha256(disk_a, MIB, sha_a);
 	host_sha256(disk_b, DISK_B_BYTES, sha_b);
-	ret = boot(con, &st);
+	ret = boot(con, &st, transport);
+	show_markers(con, transport == HV_MICROVM_TRANSPORT_PCI ? "pci" : "mmio");
 	if (ret || st.reason != HV_STOP_POWEROFF || !strstr(con->buf, "HVLIB-DONE")) {
 		fprintf(stderr, "---- guest console ----\n%s\n-----------------------\n", con->buf);
 		fail_msg("stopped by %s (%s)", hv_stop_reason_name(st.reason), st.message);
@@ -194,6 +215,17 @@ static void test_disks_and_rng(void **state)
 	expect_marker(con, "HVLIB-VDB-SHA", sha_b);
 	expect_marker(con, "HVLIB-RNG-CURRENT", "virtio_rng.0");
 	expect_marker(con, "HVLIB-RNG-BYTES", "64");
+	if (transport == HV_MICROVM_TRANSPORT_PCI) {
+		expect_marker(con, "HVLIB-VIRTIO-BUS", "pci");
+		/* Three devices, each a config vector and one queue vector. */
+		expect_marker(con, "HVLIB-MSI-VECTORS", "6");
+		marker(con, "HVLIB-MSI-FIRED", fired, sizeof(fired));
+		if (atoi(fired) < 3)
+			fail_msg("only %s MSI-X vectors fired; each queue should have", fired);
+	} else {
+		expect_marker(con, "HVLIB-VIRTIO-BUS", "mmio");
+		expect_marker(con, "HVLIB-MSI-VECTORS", "0");
+	}
 	check_guest_write();
 	b = read_image(disk_b, DISK_B_BYTES);
 	for (size_t i = 0; i < DISK_B_BYTES; i++)
@@ -201,6 +233,18 @@ static void test_disks_and_rng(void **state)
 			fail_msg("read-only disk byte %zu changed", i);
 	free(b);
 	free(con);
+}
+
+static void test_disks_and_rng_mmio(void **state)
+{
+	(void)state;
+	disks_and_rng(HV_MICROVM_TRANSPORT_MMIO);
+}
+
+static void test_disks_and_rng_pci(void **state)
+{
+	(void)state;
+	disks_and_rng(HV_MICROVM_TRANSPORT_PCI);
 }
 
 /* A disk that cannot be opened fails create with its name, and leaks nothing. */
@@ -221,6 +265,10 @@ static void test_missing_disk(void **state)
 	assert_non_null(strstr(hv_last_error(), "/nonexistent/hvlib-disk.img"));
 	disk.flags = 0x80;
 	assert_int_equal(hv_microvm_create(&cfg, &vm), -EINVAL);
+	disk.flags = 0;
+	cfg.transport = 7;
+	assert_int_equal(hv_microvm_create(&cfg, &vm), -EINVAL);
+	assert_non_null(strstr(hv_last_error(), "transport"));
 }
 
 static int find_material(void)
@@ -255,7 +303,8 @@ static int find_material(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_disks_and_rng),
+		cmocka_unit_test(test_disks_and_rng_mmio),
+		cmocka_unit_test(test_disks_and_rng_pci),
 		cmocka_unit_test(test_missing_disk),
 	};
 	int ret = find_material();

@@ -123,6 +123,9 @@ class Errors(unittest.TestCase):
         with self.assertRaises(hvlib.InvalidArgument) as cm:
             hvlib.MicroVM("/boot/vmlinuz", vsock_cid=2)
         self.assertIn("vsock CID 2", str(cm.exception))
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM("/boot/vmlinuz", transport="isa")
+        self.assertIn("transport", str(cm.exception))
         self.assertEqual(helpers.open_fds(), fds, "a failed MicroVM() leaked descriptors")
 
 

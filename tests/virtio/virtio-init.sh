@@ -8,7 +8,7 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio_mmio virtio_blk virtio-rng; do
+for m in virtio_mmio virtio_pci virtio_blk virtio-rng; do
 	modprobe "$m" || echo "HVLIB-MODPROBE-FAILED $m"
 done
 # Wait for the disks to be probed (the modules return before that).
@@ -18,6 +18,12 @@ while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 echo "HVLIB-VIRTIO-DEVICES $(ls /sys/bus/virtio/devices | wc -l)"
+# Which transport the devices came through: PCI devices live under the
+# root bridge (pci0000:00), virtio-mmio ones under their ACPI device.
+case "$(readlink -f /sys/bus/virtio/devices/virtio0)" in
+*/pci0000:00/*) echo "HVLIB-VIRTIO-BUS pci" ;;
+*) echo "HVLIB-VIRTIO-BUS mmio" ;;
+esac
 echo "HVLIB-VDA-SERIAL $(cat /sys/block/vda/serial 2>/dev/null)"
 echo "HVLIB-VDA-SIZE $(cat /sys/block/vda/size 2>/dev/null)"
 echo "HVLIB-VDA-SHA $(head -c 1048576 /dev/vda | sha256sum | cut -d' ' -f1)"
@@ -35,6 +41,16 @@ fi
 echo "HVLIB-VDB-SHA $(sha256sum < /dev/vdb | cut -d' ' -f1)"
 echo "HVLIB-RNG-CURRENT $(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 echo "HVLIB-RNG-BYTES $(head -c 64 /dev/hwrng | wc -c)"
+# Interrupts: with MSI-X each virtio device has a config vector and one per
+# queue ("PCI-MSI"/"PCI-MSIX" in /proc/interrupts); count them, and those
+# that fired.
+grep virtio /proc/interrupts
+echo "HVLIB-MSI-VECTORS $(grep virtio /proc/interrupts | grep -c 'PCI-MSI')"
+echo "HVLIB-MSI-FIRED $(grep virtio /proc/interrupts | grep 'PCI-MSI' | awk '{
+	s = 0
+	for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
+	if (s > 0) n++
+} END { print n + 0 }')"
 echo "HVLIB-DONE"
 poweroff -f
 echo "HVLIB-POWEROFF-FAILED"

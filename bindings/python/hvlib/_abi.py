@@ -326,6 +326,8 @@ HV_MICROVM_F_PVH = 1 << 0
 HV_MICROVM_F_HUGEPAGES = 1 << 1
 HV_MICROVM_F_RNG = 1 << 2
 HV_MICROVM_DISK_F_READONLY = 1 << 0
+HV_MICROVM_TRANSPORT_MMIO = 0
+HV_MICROVM_TRANSPORT_PCI = 1
 
 
 class MicrovmDisk(Struct):
@@ -360,6 +362,7 @@ class MicrovmConfig(Struct):
         ("nr_disks", u32),
         ("reserved", u32),
         ("vsock_cid", u64),
+        ("transport", u32),
     ]
 
 
@@ -395,7 +398,7 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     LoaderUsed: 24,
     LinuxBootResult: 216,
     MicrovmDisk: 24,
-    MicrovmConfig: 120,
+    MicrovmConfig: 128,
     MicrovmStatus: 352,
 }
 

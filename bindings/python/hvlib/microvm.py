@@ -134,6 +134,9 @@ class MicroVM:
         rng: a virtio-rng device (entropy for the guest from the host).
         vsock_cid: a virtio-vsock device (vhost-vsock) with this guest CID (3 or
             more): host programs then reach the guest with ``socket.AF_VSOCK``.
+        transport: how the virtio devices reach the guest: ``"mmio"``
+            (virtio-mmio, the default) or ``"pci"`` (virtio-pci behind a PCI
+            host bridge, with MSI-X).
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
@@ -148,13 +151,17 @@ class MicroVM:
                  pin: Optional[Sequence[int]] = None, console: ConsoleSink = None,
                  capture: bool = True, disks: Sequence[Union[StrPath, Disk]] = (),
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
-                 log: str = "warn", vsock_cid: int = 0) -> None:
+                 log: str = "warn", vsock_cid: int = 0, transport: str = "mmio") -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
         self.status: Optional[Status] = None
         if cpus < 1:
             raise InvalidArgument(message=f"cpus={cpus}: need at least 1", function="MicroVM")
+        transports = {"mmio": A.HV_MICROVM_TRANSPORT_MMIO, "pci": A.HV_MICROVM_TRANSPORT_PCI}
+        if transport not in transports:
+            raise InvalidArgument(message=f"transport={transport!r}: 'mmio' or 'pci'",
+                                  function="MicroVM")
         L = lib()
         cfg = A.alloc(A.MicrovmConfig)
         L.hv_microvm_config_init(C.byref(cfg))
@@ -171,6 +178,7 @@ class MicroVM:
             cfg.nr_disks = len(disks)
         if vsock_cid:
             cfg.vsock_cid = vsock_cid
+        cfg.transport = transports[transport]
         cfg.mem_bytes = parse_size(memory, "memory")
         cfg.nr_vcpus = cpus
         cores = _pin_list(pin, cpus)

@@ -4,20 +4,24 @@
  *
  * Guest-physical layout:
  *   0 .. 3 GiB        RAM (low part)
- *   3 GiB .. 4 GiB    MMIO hole: virtio-mmio devices from 0xd0000000 (4 KiB
- *                     each, GSIs 16-23), IOAPIC 0xfec00000, LAPIC 0xfee00000,
- *                     KVM's TSS/identity pages 0xfffbc000
+ *   3 GiB .. 4 GiB    MMIO hole: PCI BARs 0xc0000000-0xcfffffff, virtio-mmio
+ *                     devices from 0xd0000000 (4 KiB each, GSIs 16-23), PCI
+ *                     ECAM 0xe0000000 (bus 0: 1 MiB), IOAPIC 0xfec00000,
+ *                     LAPIC 0xfee00000, KVM's TSS/identity pages 0xfffbc000
  *   4 GiB ..          RAM beyond 3 GiB, if any
  * Below 1 MiB, 0x9fc00 .. 0x100000 is reserved in e820 (where a PC has its
  * EBDA, VGA hole and BIOS); the ACPI tables live there at 0xe0000.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hvlib/acpi.h"
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
+#include "hvlib/pci.h"
 #include "hvlib/virtio.h"
+#include "hvlib/virtio_pci.h"
 #include "hvlib/x86.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
@@ -30,6 +34,15 @@
 #define VIRTIO_GSI_BASE 16u
 _Static_assert(VIRTIO_GSI_BASE + HV_MICROVM_MAX_VIRTIO <= HV_X86_ACPI_IOAPIC_PINS,
 	       "virtio interrupts must fit the I/O APIC");
+/* With the PCI transport: the BAR aperture, ECAM for bus 0, and INTA-INTD
+ * on the same pins as virtio-mmio would use (the transports exclude each
+ * other), level-triggered as PCI wants. */
+#define PCI_MMIO_BASE 0xc0000000ull
+#define PCI_MMIO_SIZE 0x10000000ull
+#define PCI_ECAM_BASE 0xe0000000ull
+#define PCI_INTX_GSI_BASE VIRTIO_GSI_BASE
+_Static_assert(PCI_MMIO_BASE >= LOW_RAM_END && PCI_MMIO_BASE + PCI_MMIO_SIZE <= VIRTIO_MMIO_BASE,
+	       "the PCI aperture must sit in the hole, below virtio-mmio");
 #define BIOS_AREA_START 0x9fc00ull
 #define BIOS_AREA_END 0x100000ull
 #define X86_KVM_PAGES_START 0xfffbc000ull
@@ -149,6 +162,55 @@ static int acpi_pm_io(void *opaque, uint64_t offset, uint32_t width, bool is_wri
 	return 0;
 }
 
+/* The PCI host and each virtio device on it, slots 1, 2, ... in order. */
+static int setup_virtio_pci(struct hv_microvm *m)
+{
+	struct hv_pci_host_config hc;
+	int ret;
+
+	hv_pci_host_config_init(&hc);
+	hc.vm = m->vm;
+	hc.ecam_base = PCI_ECAM_BASE;
+	hc.mmio_base = PCI_MMIO_BASE;
+	hc.mmio_len = PCI_MMIO_SIZE;
+	hc.intx_gsi_base = PCI_INTX_GSI_BASE;
+	ret = hv_pci_host_create(&hc, &m->pci_host);
+	if (ret)
+		return ret;
+	/* Linux accepts ECAM only inside a reserved range of the memory map. */
+	add_mem_range(m, PCI_ECAM_BASE, HV_PCI_ECAM_BUS0_SIZE, HV_E820_RESERVED);
+	for (uint32_t i = 0; i < m->nr_virtio; i++) {
+		struct hv_virtio_pci_config pc;
+
+		hv_virtio_pci_config_init(&pc);
+		pc.host = m->pci_host;
+		pc.slot = i + 1;
+		ret = hv_virtio_pci_create(m->virtio[i].dev, &pc, &m->virtio[i].pci);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The tables that describe the PCI host: an SSDT with the root bridge and
+ * the MCFG, in *buf (free()). */
+static int pci_tables(struct hv_microvm *m, struct hv_acpi_table *tables, uint8_t **buf)
+{
+	int ssdt = hv_pci_host_ssdt(m->pci_host, NULL, 0);
+	int mcfg = hv_pci_host_mcfg(m->pci_host, NULL, 0);
+
+	if (ssdt < 0 || mcfg < 0)
+		return ssdt < 0 ? ssdt : mcfg;
+	*buf = malloc((size_t)ssdt + (size_t)mcfg);
+	if (!*buf)
+		return hv_err(-ENOMEM, "PCI ACPI tables");
+	hv_pci_host_ssdt(m->pci_host, *buf, (uint32_t)ssdt);
+	hv_pci_host_mcfg(m->pci_host, *buf + ssdt, (uint32_t)mcfg);
+	tables[0] = (struct hv_acpi_table){ *buf, (uint32_t)ssdt, 0 };
+	tables[1] = (struct hv_acpi_table){ *buf + ssdt, (uint32_t)mcfg, 0 };
+	return 0;
+}
+
 /* Each virtio device on its MMIO window, and its DSDT entry. */
 static int setup_virtio(struct hv_microvm *m, struct hv_acpi_device *acpi)
 {
@@ -177,26 +239,37 @@ static int setup_virtio(struct hv_microvm *m, struct hv_acpi_device *acpi)
 static int setup_acpi(struct hv_microvm *m)
 {
 	struct hv_acpi_device devices[HV_MICROVM_MAX_VIRTIO];
+	struct hv_acpi_table tables[2];
 	struct hv_x86_acpi_config ac;
 	struct hv_x86_acpi_result res;
+	uint8_t *pci_buf = NULL;
+	bool pci = m->cfg.transport == HV_MICROVM_TRANSPORT_PCI;
 	int ret;
 
 	ret = hv_bus_register(hv_vm_bus(m->vm, HV_BUS_PIO), PM_PORT_BASE, PM_PORT_COUNT,
 			      acpi_pm_io, m, "acpi-pm", NULL);
 	if (ret)
 		return ret;
-	ret = setup_virtio(m, devices);
+	ret = pci ? setup_virtio_pci(m) : setup_virtio(m, devices);
+	if (!ret && pci)
+		ret = pci_tables(m, tables, &pci_buf);
 	if (ret)
-		return ret;
+		goto out;
 	hv_x86_acpi_config_init(&ac);
 	ac.nr_cpus = m->nr_vcpus;
-	ac.devices = devices;
-	ac.nr_devices = m->nr_virtio;
+	ac.devices = pci ? NULL : devices;
+	ac.nr_devices = pci ? 0 : m->nr_virtio;
+	ac.tables = pci ? tables : NULL;
+	ac.nr_tables = pci ? 2 : 0;
 	ret = hv_x86_acpi_build(hv_vm_mem(m->vm), &ac, &res);
-	if (ret)
-		return hv_err_context(ret, "building ACPI tables");
+	if (ret) {
+		hv_err_context(ret, "building ACPI tables");
+		goto out;
+	}
 	m->acpi_rsdp = res.rsdp_addr;
-	return 0;
+out:
+	free(pci_buf);
+	return ret;
 }
 
 int hv_arch_microvm_setup(struct hv_microvm *m)
