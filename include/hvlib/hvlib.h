@@ -43,6 +43,7 @@
 #include "serial.h"
 #include "loader.h"
 #include "virtio.h"
+#include "virtio_balloon.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hvlib/virtio.h"
+#include "hvlib/virtio_balloon.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -21,7 +22,8 @@ HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 
 int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 {
-	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0);
+	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0) +
+		     ((cfg->flags & HV_MICROVM_F_BALLOON) ? 1 : 0);
 
 	if (cfg->reserved)
 		return hv_err(-EINVAL, "micro-VM config: reserved field set");
@@ -50,6 +52,11 @@ static void destroy_blk(void *backend)
 static void destroy_rng(void *backend)
 {
 	hv_virtio_rng_destroy(backend);
+}
+
+static void destroy_balloon(void *backend)
+{
+	hv_virtio_balloon_destroy(backend);
 }
 
 /* Fill the next slot (its name is already set) with a created device. */
@@ -101,6 +108,29 @@ static int add_rng(struct hv_microvm *m)
 	return 0;
 }
 
+static int add_balloon(struct hv_microvm *m)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_balloon_config bc;
+	struct hv_virtio_balloon *bal;
+	int ret;
+
+	hv_virtio_balloon_config_init(&bc);
+	bc.vm = m->vm;
+	ret = hv_virtio_balloon_create(&bc, &bal);
+	if (ret)
+		return ret;
+	snprintf(v->name, sizeof(v->name), "virtio-balloon");
+	add_device(m, hv_virtio_balloon_dev(bal), bal, destroy_balloon);
+	m->balloon = bal;
+	return 0;
+}
+
+HV_EXPORT struct hv_virtio_balloon *hv_microvm_balloon(struct hv_microvm *m)
+{
+	return m->balloon;
+}
+
 int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg)
 {
 	int ret = 0;
@@ -109,6 +139,8 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 		ret = add_disk(m, &cfg->disks[i], i);
 	if (!ret && (cfg->flags & HV_MICROVM_F_RNG))
 		ret = add_rng(m);
+	if (!ret && (cfg->flags & HV_MICROVM_F_BALLOON))
+		ret = add_balloon(m);
 	return ret;
 }
 
@@ -120,4 +152,5 @@ void hv_microvm_destroy_virtio(struct hv_microvm *m)
 	for (uint32_t i = 0; i < m->nr_virtio; i++)
 		m->virtio[i].destroy_backend(m->virtio[i].backend);
 	m->nr_virtio = 0;
+	m->balloon = NULL;
 }
