@@ -59,7 +59,8 @@ static uint16_t q_used_idx(struct fix *f, uint32_t qi)
 	return le16toh(((uint16_t *)(f->d.ram + f->q[qi].used))[1]);
 }
 
-static struct fix *new_fix(uint64_t features)
+/* A driver with these features, queues set up, DRIVER_OK if live. */
+static struct fix *new_fix_live(uint64_t features, bool live)
 {
 	struct fix *f = calloc(1, sizeof(*f));
 	struct hv_virtio_balloon_config bc;
@@ -84,8 +85,14 @@ static struct fix *new_fix(uint64_t features)
 		hv_virtio_dev_queue_set_addr(f->d.dev, i, HV_VIRTQ_ADDR_USED, f->q[i].used);
 		hv_virtio_dev_queue_set_ready(f->d.dev, i, true);
 	}
-	hv_virtio_dev_write_status(f->d.dev, 7 | HV_VIRTIO_STATUS_FEATURES_OK);
+	if (live)
+		hv_virtio_dev_write_status(f->d.dev, 7 | HV_VIRTIO_STATUS_FEATURES_OK);
 	return f;
+}
+
+static struct fix *new_fix(uint64_t features)
+{
+	return new_fix_live(features, true);
 }
 
 static void free_fix(struct fix *f)
@@ -373,6 +380,28 @@ static void test_stats(void **state)
 	free_fix(f);
 }
 
+/* Linux gives its first stats buffer and kicks before DRIVER_OK: the kick
+ * is dropped, and the buffer served once the driver sets DRIVER_OK. */
+static void test_stats_before_driver_ok(void **state)
+{
+	struct fix *f = new_fix_live(HV_VIRTIO_BALLOON_F_STATS_VQ, false);
+	struct hv_virtio_balloon_info info;
+
+	(void)state;
+	send_stats(f, 4242);
+	get(f, &info);
+	assert_int_equal(info.stats_updates, 0);
+	hv_virtio_dev_write_status(f->d.dev, 7 | HV_VIRTIO_STATUS_FEATURES_OK);
+	get(f, &info);
+	assert_int_equal(info.stats_updates, 1);
+	assert_int_equal(info.stats[HV_VIRTIO_BALLOON_S_MEMFREE], 4242);
+	/* Setting DRIVER_OK again replays nothing. */
+	hv_virtio_dev_write_status(f->d.dev, 7 | HV_VIRTIO_STATUS_FEATURES_OK);
+	get(f, &info);
+	assert_int_equal(info.stats_updates, 1);
+	free_fix(f);
+}
+
 static void test_bad_config(void **state)
 {
 	struct hv_virtio_balloon_config bc;
@@ -400,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_split_list),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_stats_before_driver_ok),
 		cmocka_unit_test(test_bad_config),
 	};
 
