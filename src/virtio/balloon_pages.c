@@ -50,13 +50,17 @@ static void flush_run(struct hv_virtio_balloon *bal, struct run *run, uint64_t *
 	if (hv_mem_discard(bal->mem, run->start, run->pages * PAGE)) {
 		/* Hugepage regions, or a failing madvise: the pages stay, which
 		 * costs memory but never correctness. */
+		bool log;
+
 		pthread_mutex_lock(&bal->lock);
-		if (!bal->discard_logged)
-			hv_virtio_dev_logf(bal->dev, HV_LOG_WARN, "inflate: cannot release "
-					   "0x%llx+0x%llx: %s", (unsigned long long)run->start,
-					   (unsigned long long)(run->pages * PAGE), hv_last_error());
+		log = !bal->discard_logged;
 		bal->discard_logged = true;
 		pthread_mutex_unlock(&bal->lock);
+		if (log) /* outside the lock: the log callback may call into the balloon */
+			hv_virtio_dev_logf(bal->dev, HV_LOG_WARN, "inflate: cannot release "
+					   "0x%llx+0x%llx: %s (logged once)",
+					   (unsigned long long)run->start,
+					   (unsigned long long)(run->pages * PAGE), hv_last_error());
 	} else {
 		*done += run->pages;
 	}

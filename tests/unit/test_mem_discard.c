@@ -123,6 +123,35 @@ static void test_refused(void **state)
 	hv_mem_destroy(mem);
 }
 
+/* Memory the kernel will not drop (locked): the error comes back with the
+ * range, and the pages stay. */
+static void test_locked(void **state)
+{
+	struct hv_mem_region_config rc;
+	struct hv_mem *mem;
+	uint8_t *p = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)state;
+	assert_true(p != MAP_FAILED);
+	memset(p, 0x11, REGION);
+	if (mlock(p, PAGE)) {
+		munmap(p, REGION);
+		skip();
+	}
+	expect_ret(hv_mem_create(&mem), 0);
+	hv_mem_region_config_init(&rc);
+	rc.bytes = REGION;
+	rc.backing = HV_MEM_HOST;
+	rc.host_addr = p;
+	expect_ret(hv_mem_add_region(mem, &rc, NULL), 0);
+	expect_err(hv_mem_discard(mem, 0, PAGE), -EINVAL, "discarding 0x0+0x1000");
+	assert_int_equal(p[0], 0x11);
+	expect_ret(hv_mem_discard(mem, PAGE, PAGE), 0);
+	assert_int_equal(p[PAGE], 0);
+	hv_mem_destroy(mem);
+	munmap(p, REGION);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_memfd),
 		cmocka_unit_test(test_private_file),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_locked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,6 +197,41 @@ static void test_hostile_pfns(void **state)
 	free_fix(f);
 }
 
+/* Pages the host cannot release (locked memory): not counted as released,
+ * not the guest's fault, and the device goes on. */
+static void test_release_fails(void **state)
+{
+	struct fix *f = new_fix(0);
+	struct hv_mem_region_config rc;
+	struct hv_virtio_balloon_info info;
+	uint32_t pfns[] = { 0x300, 0x301, 0x80 };
+	uint8_t *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	(void)state;
+	assert_true(p != MAP_FAILED);
+	p[0] = 0x33;
+	if (mlock(p, 2 * PAGE)) {
+		free_fix(f);
+		skip();
+	}
+	hv_mem_region_config_init(&rc);
+	rc.gpa = 0x300000;
+	rc.bytes = 2 * PAGE;
+	rc.backing = HV_MEM_HOST;
+	rc.host_addr = p;
+	expect_ret(hv_mem_add_region(f->d.mem, &rc, NULL), 0);
+	send_pfns(f, BAL_Q_INFLATE, pfns, 3);
+	assert_false(drv_needs_reset(&f->d));
+	assert_int_equal(q_used_idx(f, BAL_Q_INFLATE), 1);
+	assert_int_equal(p[0], 0x33);
+	get(f, &info);
+	assert_int_equal(info.inflated_pages, 1);
+	assert_int_equal(info.skipped_pages, 0);
+	free_fix(f);
+	munmap(p, 2 * PAGE);
+}
+
 static void expect_broken(struct fix *f, uint32_t qi)
 {
 	assert_true(drv_needs_reset(&f->d));
@@ -423,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_inflate_releases),
 		cmocka_unit_test(test_deflate_counts),
 		cmocka_unit_test(test_hostile_pfns),
+		cmocka_unit_test(test_release_fails),
 		cmocka_unit_test(test_odd_length),
 		cmocka_unit_test(test_huge_count),
 		cmocka_unit_test(test_writable_buffer),
