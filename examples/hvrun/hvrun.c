@@ -5,6 +5,7 @@
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
  *         [--disk FILE[,ro]]... [--rng] [--vsock CID] [--transport mmio|pci]
+ *         [--balloon[=SIZE]]
  *
  * The guest's serial console is this terminal: its output on stdout, stdin
  * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
@@ -31,6 +32,7 @@ struct options {
 	struct hv_microvm_config cfg;
 	uint32_t pin[MAX_PIN];
 	struct hv_microvm_disk disks[HV_MICROVM_MAX_VIRTIO];
+	uint64_t balloon_bytes;  /* --balloon=SIZE: inflate by this much at start */
 	int timeout_s;
 	int verbose;
 };
@@ -57,6 +59,8 @@ static void usage(FILE *out)
 		"      --vsock CID       a virtio-vsock device (vhost-vsock) with this guest\n"
 		"                        CID (3 or more): the host connects with AF_VSOCK\n"
 		"      --transport T     how virtio devices appear: mmio (default) or pci\n"
+		"      --balloon[=SIZE]  a virtio-balloon; SIZE: take that much memory back\n"
+		"                        from the guest once its driver is up (e.g. 64M)\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -150,6 +154,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "disk", required_argument, NULL, 'd' },   { "rng", no_argument, NULL, 'R' },
 		{ "vsock", required_argument, NULL, 'V' },
 		{ "transport", required_argument, NULL, 'T' },
+		{ "balloon", optional_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -172,6 +177,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->cfg.transport = HV_MICROVM_TRANSPORT_PCI;
 			else
 				return fprintf(stderr, "hvrun: bad --transport '%s' (mmio or pci)\n",
+					       optarg), -1;
+			break;
+		case 'B':
+			o->cfg.flags |= HV_MICROVM_F_BALLOON;
+			if (optarg && parse_size(optarg, &o->balloon_bytes))
+				return fprintf(stderr, "hvrun: bad --balloon '%s' (e.g. 64M)\n",
 					       optarg), -1;
 			break;
 		case 'd':
@@ -344,7 +355,11 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (hv_microvm_create(&o.cfg, &vm) || hv_microvm_start(vm)) {
+	/* The target is in config space: the driver reads it when it probes. */
+	if (hv_microvm_create(&o.cfg, &vm) ||
+	    (o.balloon_bytes &&
+	     hv_virtio_balloon_set_target(hv_microvm_balloon(vm), o.balloon_bytes)) ||
+	    hv_microvm_start(vm)) {
 		fprintf(stderr, "hvrun: %s\n", hv_last_error());
 		hv_microvm_destroy(vm);
 		return 1;

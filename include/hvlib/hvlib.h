@@ -46,6 +46,7 @@
 #include "virtio_vsock.h"
 #include "pci.h"
 #include "virtio_pci.h"
+#include "virtio_balloon.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

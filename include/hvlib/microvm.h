@@ -25,9 +25,9 @@
  * Optional virtio devices (disks, an entropy source) sit on virtio-mmio in
  * the 3-4 GiB hole, announced in the ACPI DSDT as LNRO0005 devices (Linux's
  * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
- * vdb, ...), then the rng, then vsock.  Disk and rng requests are served on
- * the vCPU threads; vsock by the kernel's vhost-vsock.
- * With HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
+ * vdb, ...), then the rng, then vsock, then the balloon.  Disk, rng and
+ * balloon requests are served on the vCPU threads; vsock by the kernel's
+ * vhost-vsock.  With HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
  * (hvlib/virtio_pci.h), slots 1, 2, ... of a PCI host bridge announced in
  * the ACPI tables (an SSDT with the root bridge, MCFG for ECAM at
  * 0xe0000000; BARs from 0xc0000000; MSI-X, or INTx on GSIs 16-19).
@@ -60,7 +60,8 @@ struct hv_microvm;
 #define HV_MICROVM_F_PVH       (1u << 0) /* boot a bzImage through PVH (its vmlinux is extracted) */
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
 #define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
-#define HV_MICROVM_F_ALL       0x7u
+#define HV_MICROVM_F_BALLOON   (1u << 3) /* a virtio-balloon (hv_microvm_balloon()) */
+#define HV_MICROVM_F_ALL       0xfu
 
 /* How the virtio devices reach the guest (struct hv_microvm_config.transport). */
 #define HV_MICROVM_TRANSPORT_MMIO 0u /* virtio-mmio, announced in the DSDT (default) */
@@ -69,7 +70,7 @@ struct hv_microvm;
 /* A virtio-blk disk over a raw image file. */
 #define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
 #define HV_MICROVM_DISK_F_ALL      0x1u
-#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng + vsock */
+#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng + vsock + balloon */
 
 struct hv_microvm_disk {
 	uint32_t size;             /* sizeof(struct hv_microvm_disk) */
@@ -171,6 +172,11 @@ HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *vm, const uint8_t *
  * inspect state with the lower-level API.  Owned by the micro-VM. */
 HV_EXPORT struct hv_vm *hv_microvm_vm(struct hv_microvm *vm);
 HV_EXPORT struct hv_vcpu *hv_microvm_vcpu(struct hv_microvm *vm, uint32_t index);
+
+/* The micro-VM's balloon (HV_MICROVM_F_BALLOON), for the calls of
+ * hvlib/virtio_balloon.h; owned by the micro-VM.  NULL without one. */
+struct hv_virtio_balloon;
+HV_EXPORT struct hv_virtio_balloon *hv_microvm_balloon(struct hv_microvm *vm);
 
 /* Stops and joins any running vCPUs, then frees everything.  NULL: no-op. */
 HV_EXPORT void hv_microvm_destroy(struct hv_microvm *vm);

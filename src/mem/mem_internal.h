@@ -36,4 +36,11 @@ void hv_mem_attach(struct hv_mem *mem, const struct hv_mem_listener *l, void *op
 /* The region containing gpa, or NULL.  Pure lookup. */
 const struct hv_mem_region *hv_mem_find(const struct hv_mem *mem, uint64_t gpa);
 
+/* Give the pages of [gpa, gpa + len) (inside one region, page aligned)
+ * back to the host as the backing allows (mem_discard.c); their content is
+ * lost.  -EFAULT: not inside one region; -EPERM: read-only region; -EINVAL:
+ * not page aligned; -EOPNOTSUPP: not whole hugepages of a hugepage region;
+ * -errno from madvise(). */
+int hv_mem_discard(struct hv_mem *mem, uint64_t gpa, uint64_t len);
+
 #endif /* HV_MEM_INTERNAL_H */

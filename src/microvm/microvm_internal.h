@@ -41,6 +41,7 @@ struct hv_microvm {
 	struct hv_microvm_virtio virtio[HV_MICROVM_MAX_VIRTIO];
 	uint32_t nr_virtio;
 	struct hv_pci_host *pci_host;  /* with HV_MICROVM_TRANSPORT_PCI */
+	struct hv_virtio_balloon *balloon; /* in virtio[], or NULL */
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];

@@ -12,6 +12,7 @@
 #include "hvlib/virtio.h"
 #include "hvlib/virtio_vsock.h"
 #include "hvlib/virtio_pci.h"
+#include "hvlib/virtio_balloon.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -24,7 +25,7 @@ HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 {
 	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0) +
-		     (cfg->vsock_cid ? 1 : 0);
+		     (cfg->vsock_cid ? 1 : 0) + ((cfg->flags & HV_MICROVM_F_BALLOON) ? 1 : 0);
 
 	if (cfg->reserved)
 		return hv_err(-EINVAL, "micro-VM config: reserved field set");
@@ -67,6 +68,11 @@ static void destroy_rng(void *backend)
 static void destroy_vsock(void *backend)
 {
 	hv_virtio_vsock_destroy(backend);
+}
+
+static void destroy_balloon(void *backend)
+{
+	hv_virtio_balloon_destroy(backend);
 }
 
 /* Fill the next slot (its name is already set) with a created device. */
@@ -136,6 +142,29 @@ static int add_vsock(struct hv_microvm *m, uint64_t cid)
 	return 0;
 }
 
+static int add_balloon(struct hv_microvm *m)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_balloon_config bc;
+	struct hv_virtio_balloon *bal;
+	int ret;
+
+	hv_virtio_balloon_config_init(&bc);
+	bc.vm = m->vm;
+	ret = hv_virtio_balloon_create(&bc, &bal);
+	if (ret)
+		return ret;
+	snprintf(v->name, sizeof(v->name), "virtio-balloon");
+	add_device(m, hv_virtio_balloon_dev(bal), bal, destroy_balloon);
+	m->balloon = bal;
+	return 0;
+}
+
+HV_EXPORT struct hv_virtio_balloon *hv_microvm_balloon(struct hv_microvm *m)
+{
+	return m->balloon;
+}
+
 int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg)
 {
 	int ret = 0;
@@ -146,6 +175,8 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 		ret = add_rng(m);
 	if (!ret && cfg->vsock_cid)
 		ret = add_vsock(m, cfg->vsock_cid);
+	if (!ret && (cfg->flags & HV_MICROVM_F_BALLOON))
+		ret = add_balloon(m);
 	return ret;
 }
 
@@ -161,4 +192,5 @@ void hv_microvm_destroy_virtio(struct hv_microvm *m)
 	for (uint32_t i = 0; i < m->nr_virtio; i++)
 		m->virtio[i].destroy_backend(m->virtio[i].backend);
 	m->nr_virtio = 0;
+	m->balloon = NULL;
 }

@@ -11,6 +11,7 @@
  * while a device op runs, except that reset runs with dev->lock held so no
  * status write can race it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +224,24 @@ static bool features_acceptable(const struct hv_virtio_dev *dev)
 	       (dev->driver_features & HV_VIRTIO_F_VERSION_1);
 }
 
+/* Drivers may make buffers available and kick before DRIVER_OK (Linux's
+ * balloon does with its stats buffer); those kicks were dropped, so each
+ * queue with buffers waiting is notified once the device is live. */
+static void replay_early_kicks(struct hv_virtio_dev *dev)
+{
+	for (uint32_t i = 0; i < dev->nr_queues; i++) {
+		struct hv_virtq *q = &dev->queues[i];
+		bool pending;
+
+		pthread_mutex_lock(&q->lock);
+		pending = q->running && !q->broken &&
+			  le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
+		pthread_mutex_unlock(&q->lock);
+		if (pending)
+			hv_virtio_dev_notify(dev, i);
+	}
+}
+
 void hv_virtio_dev_write_status(struct hv_virtio_dev *dev, uint32_t status)
 {
 	bool refused = false;
@@ -258,6 +277,8 @@ void hv_virtio_dev_write_status(struct hv_virtio_dev *dev, uint32_t status)
 	pthread_mutex_unlock(&dev->lock);
 	if (refused)
 		hv_virtio_dev_interrupt(dev, HV_VIRTIO_ISR_CONFIG);
+	else if ((status & HV_VIRTIO_STATUS_DRIVER_OK) && !(old & HV_VIRTIO_STATUS_DRIVER_OK))
+		replay_early_kicks(dev);
 }
 
 uint32_t hv_virtio_dev_features_word(const struct hv_virtio_dev *dev, uint32_t sel)

@@ -51,6 +51,23 @@ class MicroVMs(unittest.TestCase):
             hvlib.MicroVM(self.kernel, self.initrd, disks=["/nonexistent/disk.img"])
         self.assertIn("/nonexistent/disk.img", str(cm.exception))
 
+    def test_balloon_config(self):
+        """The balloon's host side works before any driver: target, info, errors."""
+        with hvlib.MicroVM(self.kernel, self.initrd, memory="128M", balloon=True) as vm:
+            vm.balloon_set_target("32M")
+            info = vm.balloon_info(refresh_stats=True)
+            self.assertEqual(info["target_bytes"], 32 << 20)
+            self.assertEqual(info["actual_bytes"], 0)
+            self.assertEqual(info["stats_updates"], 0)
+            self.assertEqual(info["stats"], {})
+            with self.assertRaises(hvlib.InvalidArgument):
+                vm.balloon_set_target("1G")
+            vm.balloon_set_target(0)
+            self.assertEqual(vm.balloon_info()["target_bytes"], 0)
+        with hvlib.MicroVM(self.kernel, self.initrd) as vm:
+            with self.assertRaises(hvlib.InvalidArgument):
+                vm.balloon_info()
+
     def test_three_at_once(self):
         """check (2 vCPUs, pinned, streamed console), echo (console input),
         and one stopped from outside, all running at the same time."""

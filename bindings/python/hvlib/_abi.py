@@ -325,6 +325,7 @@ class LinuxBootResult(Struct):
 HV_MICROVM_F_PVH = 1 << 0
 HV_MICROVM_F_HUGEPAGES = 1 << 1
 HV_MICROVM_F_RNG = 1 << 2
+HV_MICROVM_F_BALLOON = 1 << 3
 HV_MICROVM_DISK_F_READONLY = 1 << 0
 HV_MICROVM_TRANSPORT_MMIO = 0
 HV_MICROVM_TRANSPORT_PCI = 1
@@ -378,6 +379,31 @@ class MicrovmStatus(Struct):
     ]
 
 
+# --- virtio_balloon.h -------------------------------------------------------
+
+HV_VIRTIO_BALLOON_S_NR = 16
+#: Statistics tags (index into BalloonInfo.stats).
+BALLOON_STAT_NAMES = ["swap_in", "swap_out", "major_faults", "minor_faults", "free_memory",
+                      "total_memory", "available_memory", "disk_caches", "hugetlb_allocations",
+                      "hugetlb_failures"]
+
+
+class BalloonInfo(Struct):
+    _c_name_ = "hv_virtio_balloon_info"
+    _fields_ = [
+        ("size", u32),
+        ("stats_valid", u32),
+        ("target_bytes", u64),
+        ("actual_bytes", u64),
+        ("inflated_pages", u64),
+        ("deflated_pages", u64),
+        ("skipped_pages", u64),
+        ("stats_updates", u64),
+        ("stats_time_ns", u64),
+        ("stats", u64 * HV_VIRTIO_BALLOON_S_NR),
+    ]
+
+
 #: Sizes computed by hand from the C headers (x86_64, LP64).  A mismatch
 #: means this module and include/hvlib/ disagree: fail at import, loudly.
 EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
@@ -400,6 +426,7 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     MicrovmDisk: 24,
     MicrovmConfig: 128,
     MicrovmStatus: 352,
+    BalloonInfo: 192,
 }
 
 #: Every structure with a C name, for the layout test.

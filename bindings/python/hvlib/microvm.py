@@ -21,7 +21,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import _abi as A
 from ._console import Console, ConsoleSink
@@ -137,6 +137,7 @@ class MicroVM:
         transport: how the virtio devices reach the guest: ``"mmio"``
             (virtio-mmio, the default) or ``"pci"`` (virtio-pci behind a PCI
             host bridge, with MSI-X).
+        balloon: a virtio-balloon (:meth:`balloon_set_target`, :meth:`balloon_info`).
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
@@ -151,7 +152,8 @@ class MicroVM:
                  pin: Optional[Sequence[int]] = None, console: ConsoleSink = None,
                  capture: bool = True, disks: Sequence[Union[StrPath, Disk]] = (),
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
-                 log: str = "warn", vsock_cid: int = 0, transport: str = "mmio") -> None:
+                 log: str = "warn", vsock_cid: int = 0, transport: str = "mmio",
+                 balloon: bool = False) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -171,7 +173,10 @@ class MicroVM:
         cfg.kernel, cfg.initrd, cfg.cmdline = self._keep[:3]
         cfg.flags = ((A.HV_MICROVM_F_PVH if pvh else 0) |
                      (A.HV_MICROVM_F_HUGEPAGES if hugepages else 0) |
-                     (A.HV_MICROVM_F_RNG if rng else 0))
+                     (A.HV_MICROVM_F_RNG if rng else 0) |
+                     (A.HV_MICROVM_F_BALLOON if balloon else 0))
+        if balloon:
+            L.require("hv_microvm_balloon", "MicroVM(balloon=True)")
         if disks:
             self._disks = _disk_array(disks, self._keep)
             cfg.disks = C.cast(self._disks, C.POINTER(A.MicrovmDisk))
@@ -332,6 +337,46 @@ class MicroVM:
                     raise Timeout(message=f"the guest did not take {len(buf)} console bytes",
                                   function="MicroVM.send")
                 time.sleep(0.001)
+
+    # --- balloon -----------------------------------------------------------------------
+
+    def _balloon(self, what: str) -> int:
+        L = lib()
+        L.require("hv_microvm_balloon", what)
+        handle = L.hv_microvm_balloon(self._h())
+        if not handle:
+            raise InvalidArgument(message="this micro-VM has no balloon (MicroVM(balloon=True))",
+                                  function=what)
+        return handle
+
+    def balloon_set_target(self, size: Size) -> None:
+        """Ask the guest's balloon driver to hold ``size`` (bytes or "64M") of its RAM;
+        0 gives it all back.  Returns at once: watch ``balloon_info()["actual_bytes"]``."""
+        lib().call("hv_virtio_balloon_set_target", self._balloon("MicroVM.balloon_set_target"),
+                   parse_size(size, "size") if size else 0)
+
+    def balloon_info(self, refresh_stats: bool = False) -> Dict[str, Any]:
+        """The balloon's state: ``target_bytes``, ``actual_bytes``, page counters,
+        ``stats_updates``, ``stats_time_ns`` and ``stats`` (name -> value, only those the
+        driver reported).  ``refresh_stats`` asks the driver for new ones first (they
+        arrive shortly after: ``stats_updates`` grows)."""
+        handle = self._balloon("MicroVM.balloon_info")
+        L = lib()
+        if refresh_stats:
+            L.cdll.hv_virtio_balloon_request_stats(handle)  # -EAGAIN: one is on its way
+        info = A.alloc(A.BalloonInfo)
+        info.size = C.sizeof(A.BalloonInfo)
+        L.call("hv_virtio_balloon_get", handle, C.byref(info))
+        out: Dict[str, Any] = {name: getattr(info, name) for name, _ in A.BalloonInfo._fields_
+                               if name not in ("size", "stats_valid", "stats")}
+        stats = {}
+        for tag in range(A.HV_VIRTIO_BALLOON_S_NR):
+            if info.stats_valid & (1 << tag):
+                name = A.BALLOON_STAT_NAMES[tag] if tag < len(A.BALLOON_STAT_NAMES) \
+                    else f"tag{tag}"
+                stats[name] = int(info.stats[tag])
+        out["stats"] = stats
+        return out
 
     # --- lower layers ------------------------------------------------------------------
 
