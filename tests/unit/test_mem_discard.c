@@ -134,7 +134,7 @@ static void test_locked(void **state)
 	(void)state;
 	assert_true(p != MAP_FAILED);
 	memset(p, 0x11, REGION);
-	if (mlock(p, PAGE)) {
+	if (!lock_pages(p, PAGE)) {
 		munmap(p, REGION);
 		skip();
 	}

@@ -211,7 +211,8 @@ static void test_release_fails(void **state)
 	(void)state;
 	assert_true(p != MAP_FAILED);
 	p[0] = 0x33;
-	if (mlock(p, 2 * PAGE)) {
+	if (!lock_pages(p, 2 * PAGE)) {
+		munmap(p, 2 * PAGE);
 		free_fix(f);
 		skip();
 	}

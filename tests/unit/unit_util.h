@@ -4,12 +4,35 @@
 #define HV_TESTS_UNIT_UTIL_H
 
 #include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hvlib/common.h"
+
+/* mlock() len bytes at p and check that the kernel really locked them:
+ * sanitizer runtimes turn mlock() into a no-op that still returns 0.  False:
+ * nothing is locked (the caller skips). */
+static inline bool lock_pages(void *p, size_t len)
+{
+	char line[128];
+	long kib = 0;
+	FILE *f;
+
+	if (mlock(p, len))
+		return false;
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib > 0;
+}
 
 /* expr must return exactly want; on mismatch show the call and hvlib's message. */
 #define expect_ret(expr, want)                                                              \
