@@ -43,6 +43,8 @@
 #include "serial.h"
 #include "loader.h"
 #include "virtio.h"
+#include "virtio_console.h"
+#include "virtio_net.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

@@ -219,7 +219,9 @@ struct hv_virtio_mmio;
 
 #define HV_VIRTIO_MMIO_SIZE 0x1000u
 
-/* Drive the interrupt line (1 asserted, 0 deasserted). */
+/* Drive the interrupt line (1 asserted, 0 deasserted).  Runs on the thread
+ * that raised the interrupt (a vCPU or a device's I/O thread) with the
+ * device's lock held: it must not call back into the device. */
 typedef void (*hv_virtio_irq_fn)(void *opaque, uint32_t irq, int level);
 
 struct hv_virtio_mmio_config {

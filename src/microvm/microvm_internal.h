@@ -15,6 +15,7 @@ struct hv_serial;
 struct hv_i8042;
 struct hv_virtio_dev;
 struct hv_virtio_mmio;
+struct hv_virtio_console;
 
 /* One virtio device of the micro-VM: the device, the backend that owns it
  * (a struct hv_virtio_blk, hv_virtio_rng, ...: destroyed through
@@ -37,6 +38,7 @@ struct hv_microvm {
 	struct hv_i8042 *kbc;
 	struct hv_microvm_virtio virtio[HV_MICROVM_MAX_VIRTIO];
 	uint32_t nr_virtio;
+	struct hv_virtio_console *vcon; /* the console, with HV_MICROVM_CONSOLE_VIRTIO; in virtio[] */
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];
