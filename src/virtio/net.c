@@ -75,8 +75,12 @@ static void net_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
 
 	if (queue == NET_TX)
 		transmit(net, hv_virtio_dev_queue(dev, queue));
-	else if (queue == NET_RX)
-		hv_virtio_net_rx_wake(net); /* new receive buffers */
+	else if (queue == NET_RX) {
+		/* New receive buffers, from a driver whose features are final. */
+		__atomic_store_n(&net->kick_epoch, __atomic_load_n(&net->rx_epoch, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELEASE);
+		hv_virtio_net_rx_wake(net);
+	}
 }
 
 /* Runs with the device lock held (virtio_dev.c): takes rx_lock only, which
@@ -89,7 +93,7 @@ static void net_reset(void *opaque, struct hv_virtio_dev *dev)
 	pthread_mutex_lock(&net->rx_lock);
 	__atomic_add_fetch(&net->rx_epoch, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&net->rx_lock);
-	hv_virtio_net_rx_wake(net); /* to drop the tap's offloads */
+	hv_virtio_net_rx_wake(net); /* to drop the tap's offloads (apply_offload()) */
 }
 
 static const struct hv_virtio_dev_ops net_ops = {

@@ -88,6 +88,7 @@ struct hv_virtio_net {
 	/* Receive side: the thread's own, except rx_epoch (rx_lock). */
 	pthread_mutex_t rx_lock;   /* writes into held chains vs ops->reset */
 	uint32_t rx_epoch;         /* bumped by every reset */
+	uint32_t kick_epoch;       /* rx_epoch at the last receiveq kick (atomic) */
 	uint32_t held_epoch;       /* rx_epoch when chains[] were popped */
 	struct net_chain chains[NET_MAX_MERGE];
 	uint32_t nr_chains;

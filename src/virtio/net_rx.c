@@ -40,10 +40,15 @@ void hv_virtio_net_rx_wake(struct hv_virtio_net *net)
 	}
 }
 
-/* Offloads follow the driver's features (none until FEATURES_OK). */
+/* Offloads follow the driver's features: those of a driver that has
+ * kicked the receiveq since the last reset (its features are final by
+ * then: notifications only pass after DRIVER_OK), none otherwise.  The
+ * status alone would not do: a reset clears it only after ops->reset. */
 static void apply_offload(struct hv_virtio_net *net)
 {
-	uint64_t f = (hv_virtio_dev_status(net->dev) & HV_VIRTIO_STATUS_FEATURES_OK)
+	bool live = __atomic_load_n(&net->kick_epoch, __ATOMIC_ACQUIRE) ==
+		    __atomic_load_n(&net->rx_epoch, __ATOMIC_ACQUIRE);
+	uint64_t f = live && (hv_virtio_dev_status(net->dev) & HV_VIRTIO_STATUS_DRIVER_OK)
 			     ? hv_virtio_dev_features(net->dev) : 0;
 	uint32_t want = hv_virtio_net_tap_offload(f);
 
