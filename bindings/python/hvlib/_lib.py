@@ -127,12 +127,13 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "hv_microvm_destroy": (None, [_p]),
     "hv_stop_reason_name": (C.c_char_p, [A.u32]),
     "hv_microvm_disk_init": (None, [_p]),
+    "hv_microvm_net_init": (None, [_p]),
 }
 
 
 #: Functions newer than MIN_MINOR: a library without them still loads, and
 #: only the feature that needs one raises NotSupported (see :meth:`Library.has`).
-OPTIONAL = {"hv_microvm_disk_init"}
+OPTIONAL = {"hv_microvm_disk_init", "hv_microvm_net_init"}
 
 
 class Library:
