@@ -2,7 +2,8 @@
 /*
  * hvlib/virtio.h - virtio 1.2 devices: split virtqueues, a device interface
  * for embedders, the virtio-mmio transport (version 2), and the built-in
- * block and entropy devices.
+ * block and entropy devices (console and network devices have their own
+ * headers: hvlib/virtio_console.h, hvlib/virtio_net.h).
  *
  * Three layers, each usable on its own:
  *
@@ -36,7 +37,13 @@
  * synchronously there: simple and correct; an I/O thread (later) would take
  * the notify, and ioeventfd/irqfd would replace the MMIO exit and
  * hv_vm_irq_line() without changing this interface.  ops->reset runs on the
- * vCPU thread that reset the device, after every queue has been stopped.
+ * vCPU thread that reset the device, after every queue has been stopped,
+ * with the device's lock held: it may wait for a device thread only while
+ * that thread holds nothing but its own locks (interrupts,
+ * hv_virtio_dev_needs_reset() and a pop that finds a broken chain take the
+ * device lock; pushes do not).
+ * Devices with their own threads (virtio-net's receive side) may call the
+ * queue functions and raise interrupts from there.
  * ops->config_read/config_write run on vCPU threads.  Callbacks must not
  * call hv_virtio_mmio_destroy() or destroy their own device.
  *
