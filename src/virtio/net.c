@@ -52,9 +52,12 @@ static void transmit(struct hv_virtio_net *net, struct hv_virtq *q)
 	while (hv_virtq_pop(q, bufs, NET_QUEUE_SIZE, &req) == 1) {
 		ssize_t n;
 
-		/* A chain without a whole header is no frame: returned unsent. */
-		if (req.readable_bytes < NET_HDR_BYTES + NET_ETH_HLEN) {
-			hv_virtio_dev_log(net->dev, HV_LOG_DEBUG, "transmit chain too short");
+		/* A chain without a whole header is no frame, and one beyond
+		 * the largest GSO frame is none the tap would take: returned
+		 * unsent. */
+		if (req.readable_bytes < NET_HDR_BYTES + NET_ETH_HLEN ||
+		    req.readable_bytes > NET_FRAME_BYTES) {
+			hv_virtio_dev_log(net->dev, HV_LOG_DEBUG, "transmit chain of a bad size");
 			hv_virtq_push(q, &req, 0);
 			continue;
 		}

@@ -157,6 +157,10 @@ static void test_transmit(void **state)
 	q1_desc(&f->tx, 0, TX_GPA, 20, 0, 0);
 	q1_kick(&f->tx, 0);
 	assert_int_equal(q1_used_idx(&f->tx), 2);
+	/* Longer than any frame (a guest pointing at all its RAM): not sent. */
+	q1_desc(&f->tx, 0, TX_GPA, NET_FRAME_BYTES + 1, 0, 0);
+	q1_kick(&f->tx, 0);
+	assert_int_equal(q1_used_idx(&f->tx), 3);
 	assert_int_equal(recv(f->peer, got, sizeof(got), MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 	free_fix(f);
