@@ -145,7 +145,9 @@ static void deliver(struct hv_virtio_console *con)
 	struct hv_virtq_req req;
 	bool pushed = false;
 
-	while (con->in_len) {
+	/* At most a ring's worth per call: a guest posting empty chains as
+	 * fast as we take them must not hold a host thread here. */
+	for (uint32_t n = 0; con->in_len && n < CON_QUEUE_SIZE; n++) {
 		uint32_t epoch = __atomic_load_n(&con->rx_epoch, __ATOMIC_ACQUIRE);
 
 		if (hv_virtq_pop(q, con->rx_bufs, CON_QUEUE_SIZE, &req) != 1)
