@@ -91,24 +91,28 @@ static void drop_stale(struct hv_virtio_net *net)
  * (or the queue stopped or broke: a kick or reset wakes us). */
 static int hold_chain(struct hv_virtio_net *net, struct hv_virtq *q)
 {
-	struct net_chain *c = &net->chains[net->nr_chains];
-	uint32_t max = hv_virtq_max_bufs(q);
-	uint32_t epoch = __atomic_load_n(&net->rx_epoch, __ATOMIC_ACQUIRE);
-	int ret;
+	uint32_t max = hv_virtq_max_bufs(q), epoch;
+	struct net_chain *c;
 
+	/* Only this thread changes nr_chains: the slot stays put while the
+	 * pop runs unlocked. */
+	pthread_mutex_lock(&net->rx_lock);
+	drop_stale(net);
+	epoch = net->rx_epoch;
+	pthread_mutex_unlock(&net->rx_lock);
+	c = &net->chains[net->nr_chains];
 	if (!c->bufs) {
 		c->bufs = calloc(max, sizeof(*c->bufs));
 		if (!c->bufs)
 			return 0;
 	}
-	ret = hv_virtq_pop(q, c->bufs, max, &c->req);
-	if (ret != 1)
+	if (hv_virtq_pop(q, c->bufs, max, &c->req) != 1)
 		return 0;
 	pthread_mutex_lock(&net->rx_lock);
-	drop_stale(net);
-	if (epoch == net->rx_epoch) {
+	if (epoch == net->rx_epoch)
 		net->nr_chains++;
-	}
+	else
+		drop_stale(net); /* a reset during the pop: this chain is stale too */
 	pthread_mutex_unlock(&net->rx_lock);
 	return 1;
 }
