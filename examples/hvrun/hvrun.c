@@ -5,10 +5,11 @@
  *   hvrun --kernel FILE [--initrd FILE] [--cmdline STR] [--memory 256M]
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
  *         [--disk FILE[,ro]]... [--rng] [--vsock CID] [--transport mmio|pci]
- *         [--balloon[=SIZE]]
+ *         [--balloon[=SIZE]] [--console serial|virtio] [--net tap=NAME[,mac=MAC]]...
  *
- * The guest's serial console is this terminal: its output on stdout, stdin
- * fed to it (raw mode when stdin is a terminal; Ctrl-C still stops hvrun).
+ * The guest's console (the UART, or hvc0 with --console virtio) is this
+ * terminal: its output on stdout, stdin fed to it (raw mode when stdin is a
+ * terminal; Ctrl-C still stops hvrun).
  * Exit status: 0 power-off, 2 reboot, 3 guest crash, 4 timeout, 1 error.
  */
 #define _GNU_SOURCE
@@ -33,6 +34,7 @@ struct options {
 	uint32_t pin[MAX_PIN];
 	struct hv_microvm_disk disks[HV_MICROVM_MAX_VIRTIO];
 	uint64_t balloon_bytes;  /* --balloon=SIZE: inflate by this much at start */
+	struct hv_microvm_net nets[HV_MICROVM_MAX_VIRTIO];
 	int timeout_s;
 	int verbose;
 };
@@ -61,12 +63,17 @@ static void usage(FILE *out)
 		"      --transport T     how virtio devices appear: mmio (default) or pci\n"
 		"      --balloon[=SIZE]  a virtio-balloon; SIZE: take that much memory back\n"
 		"                        from the guest once its driver is up (e.g. 64M)\n"
+		"      --console DEV     serial (ttyS0, default) or virtio (hvc0; default\n"
+		"                        command line then \"%s\")\n"
+		"      --net tap=NAME[,mac=MAC]  a virtio-net interface on host tap NAME\n"
+		"                        (created, or attached if it exists; repeatable:\n"
+		"                        eth0, eth1, ...)\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
 		"Exit status: 0 guest powered off, 2 guest rebooted, 3 guest crashed,\n"
 		"4 timeout, 1 any other failure (with a message on stderr).\n",
-		HV_MICROVM_DEFAULT_CMDLINE);
+		HV_MICROVM_DEFAULT_CMDLINE, HV_MICROVM_DEFAULT_CMDLINE_VIRTIO);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -135,6 +142,45 @@ static int parse_disk(char *arg, struct options *o)
 	return 0;
 }
 
+/* aa:bb:cc:dd:ee:ff */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/* tap=NAME[,mac=MAC] */
+static int parse_net(char *arg, struct options *o)
+{
+	struct hv_microvm_net *n;
+	char *save = NULL;
+
+	if (o->cfg.nr_nets == HV_MICROVM_MAX_VIRTIO)
+		return -1;
+	n = &o->nets[o->cfg.nr_nets];
+	hv_microvm_net_init(n);
+	for (char *kv = strtok_r(arg, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(kv, "tap=", 4) && kv[4])
+			n->tap = kv + 4;
+		else if (!strncmp(kv, "mac=", 4) && !parse_mac(kv + 4, n->mac))
+			n->flags |= HV_MICROVM_NET_F_MAC;
+		else
+			return -1;
+	}
+	if (!n->tap)
+		return -1;
+	o->cfg.nets = o->nets;
+	o->cfg.nr_nets++;
+	return 0;
+}
+
 static void log_stderr(void *opaque, enum hv_log_level level, const char *msg)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -155,6 +201,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "vsock", required_argument, NULL, 'V' },
 		{ "transport", required_argument, NULL, 'T' },
 		{ "balloon", optional_argument, NULL, 'B' },
+		{ "console", required_argument, NULL, 'C' }, { "net", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -196,6 +243,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (errno || *end || o->cfg.vsock_cid < 3)
 				return fprintf(stderr, "hvrun: bad --vsock '%s' (a CID, 3 or "
 					       "more)\n", optarg), -1;
+			break;
+		case 'C':
+			if (!strcmp(optarg, "virtio"))
+				o->cfg.console = HV_MICROVM_CONSOLE_VIRTIO;
+			else if (!strcmp(optarg, "serial"))
+				o->cfg.console = HV_MICROVM_CONSOLE_SERIAL;
+			else
+				return fprintf(stderr, "hvrun: bad --console '%s' (serial or virtio)\n",
+					       optarg), -1;
+			break;
+		case 'N':
+			if (parse_net(optarg, o))
+				return fprintf(stderr, "hvrun: bad --net '%s' (tap=NAME[,mac=MAC])\n",
+					       optarg), -1;
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -279,7 +340,7 @@ static void forward_input(struct hv_microvm *vm, int *stdin_open)
 			*stdin_open = 0;
 		return;
 	}
-	/* The UART FIFO holds 64 bytes: wait for the guest to drain it. */
+	/* The UART FIFO (or virtio-console buffer) fills: wait for the guest to drain it. */
 	while (done < (size_t)n) {
 		size_t took = hv_microvm_console_input(vm, buf + done, (size_t)n - done);
 		struct timespec ts = { 0, 1000000 };

@@ -47,6 +47,8 @@
 #include "pci.h"
 #include "virtio_pci.h"
 #include "virtio_balloon.h"
+#include "virtio_console.h"
+#include "virtio_net.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

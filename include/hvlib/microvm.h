@@ -22,15 +22,27 @@
  * (bzImage through the 64-bit boot protocol, or an ELF vmlinux through PVH),
  * with ACPI tables (hardware-reduced), in-kernel LAPICs/IOAPIC/PIC/PIT, a
  * 16550 UART on COM1 (IRQ 4) as console, and an i8042 for reboot.
- * Optional virtio devices (disks, an entropy source) sit on virtio-mmio in
- * the 3-4 GiB hole, announced in the ACPI DSDT as LNRO0005 devices (Linux's
- * virtio_mmio driver finds them there): disks first, in order (/dev/vda,
- * vdb, ...), then the rng, then vsock, then the balloon.  Disk, rng and
- * balloon requests are served on the vCPU threads; vsock by the kernel's
- * vhost-vsock.  With HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
+ * Optional virtio devices (disks, an entropy source, a console, network
+ * interfaces, vsock, a balloon) sit on virtio-mmio in the 3-4 GiB hole,
+ * announced in the ACPI DSDT as LNRO0005 devices (Linux's virtio_mmio driver
+ * finds them there): disks first, in order (/dev/vda, vdb, ...), then the
+ * rng, the console, the network interfaces in order (eth0, eth1, ...),
+ * vsock and the balloon.  Requests are served on the vCPU threads; each
+ * network interface also has its own receive thread (hvlib/virtio_net.h);
+ * vsock is served by the kernel's vhost-vsock.  With
+ * HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
  * (hvlib/virtio_pci.h), slots 1, 2, ... of a PCI host bridge announced in
  * the ACPI tables (an SSDT with the root bridge, MCFG for ECAM at
  * 0xe0000000; BARs from 0xc0000000; MSI-X, or INTx on GSIs 16-19).
+ *
+ * Console: with HV_MICROVM_CONSOLE_SERIAL (the default) console_out_fd /
+ * console_fn and hv_microvm_console_input() are the UART's (ttyS0).  With
+ * HV_MICROVM_CONSOLE_VIRTIO they are a virtio-console's (hvc0) and the
+ * default command line says console=hvc0.  The UART stays either way, and
+ * its output goes to the same sink: the guest's command line decides who
+ * speaks (console=ttyS0 earlyprintk=ttyS0 for early boot messages,
+ * console=hvc0 for hvc0 alone; Linux replays its log to hvc0 once the
+ * driver loads).  Input only goes to the selected device.
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed
@@ -70,7 +82,7 @@ struct hv_microvm;
 /* A virtio-blk disk over a raw image file. */
 #define HV_MICROVM_DISK_F_READONLY (1u << 0) /* the guest sees a read-only disk */
 #define HV_MICROVM_DISK_F_ALL      0x1u
-#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng + vsock + balloon */
+#define HV_MICROVM_MAX_VIRTIO      8u        /* disks + rng + console + nets + vsock + balloon */
 
 struct hv_microvm_disk {
 	uint32_t size;             /* sizeof(struct hv_microvm_disk) */
@@ -82,7 +94,27 @@ struct hv_microvm_disk {
 /* Fill *disk with its size and defaults. */
 HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk);
 
-/* Console output sink: bytes the guest wrote to its serial console. */
+/* A virtio-net interface over a host tap (hvlib/virtio_net.h): created, or
+ * attached if it exists; needs CAP_NET_ADMIN or a tap owned by the user. */
+#define HV_MICROVM_NET_F_MAC (1u << 0) /* use mac[] (else a random local one) */
+#define HV_MICROVM_NET_F_ALL 0x1u
+
+struct hv_microvm_net {
+	uint32_t size;             /* sizeof(struct hv_microvm_net) */
+	uint32_t flags;            /* HV_MICROVM_NET_F_*; unknown bits: -EINVAL */
+	const char *tap;           /* host tap interface name (required) */
+	uint8_t mac[6];            /* with HV_MICROVM_NET_F_MAC */
+	uint8_t reserved[2];       /* must be 0 */
+};
+
+/* Fill *net with its size and defaults. */
+HV_EXPORT void hv_microvm_net_init(struct hv_microvm_net *net);
+
+/* Which device is the console (struct hv_microvm_config.console). */
+#define HV_MICROVM_CONSOLE_SERIAL 0u /* 16550 UART, ttyS0 */
+#define HV_MICROVM_CONSOLE_VIRTIO 1u /* virtio-console, hvc0 */
+
+/* Console output sink: bytes the guest wrote to its console. */
 typedef void (*hv_microvm_console_fn)(void *opaque, const uint8_t *buf, size_t len);
 
 struct hv_microvm_config {
@@ -102,14 +134,19 @@ struct hv_microvm_config {
 	hv_log_fn log_fn;
 	void *log_opaque;
 	const struct hv_microvm_disk *disks; /* nr_disks entries, borrowed during create */
-	uint32_t nr_disks;         /* with the rng, at most HV_MICROVM_MAX_VIRTIO */
+	uint32_t nr_disks;         /* with the other virtio devices, at most HV_MICROVM_MAX_VIRTIO */
 	uint32_t reserved;         /* must be 0 */
 	uint64_t vsock_cid;        /* a virtio-vsock device with this guest CID (vhost-vsock,
 				    * see hvlib/virtio_vsock.h); 0: none */
 	uint32_t transport;        /* HV_MICROVM_TRANSPORT_*; others: -EINVAL */
+	uint32_t console;          /* HV_MICROVM_CONSOLE_*: the device console_* serve */
+	uint32_t nr_nets;          /* entries in nets */
+	const struct hv_microvm_net *nets; /* network interfaces, borrowed during create */
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"
+/* The default with HV_MICROVM_CONSOLE_VIRTIO. */
+#define HV_MICROVM_DEFAULT_CMDLINE_VIRTIO "console=hvc0 panic=-1"
 
 /* Fill *cfg with its size and defaults (console_out_fd -1). */
 HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg);
@@ -165,7 +202,8 @@ HV_EXPORT int hv_microvm_poll_fd(const struct hv_microvm *vm);
 HV_EXPORT int hv_microvm_stop(struct hv_microvm *vm);
 
 /* Feed bytes to the guest's console (host -> guest).  Returns how many were
- * accepted (the UART's FIFO may be full: retry the rest later). */
+ * accepted (the UART's FIFO or the virtio-console's input buffer may be
+ * full: retry the rest later). */
 HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *vm, const uint8_t *data, size_t len);
 
 /* The underlying VM and vCPUs, for embedders who want to add devices or

@@ -2,7 +2,8 @@
 /*
  * hvlib/virtio.h - virtio 1.2 devices: split virtqueues, a device interface
  * for embedders, the virtio-mmio transport (version 2), and the built-in
- * block and entropy devices.
+ * block and entropy devices (console and network devices have their own
+ * headers: hvlib/virtio_console.h, hvlib/virtio_net.h).
  *
  * Three layers, each usable on its own:
  *
@@ -38,11 +39,16 @@
  * synchronously there: simple and correct; an I/O thread (later) would take
  * the notify, and ioeventfd/irqfd would replace the MMIO exit and
  * hv_vm_irq_line() without changing this interface.  ops->reset runs on the
- * vCPU thread that reset the device, after every queue has been stopped;
- * ops->status (DRIVER_OK and other status changes) likewise, both with the
- * device lock held.  Devices served off the vCPU threads (vhost) send their
- * queue notifications to eventfds (hv_virtio_dev_set_queue_notify_fd()) and
- * raise interrupts from their own threads (hv_virtio_dev_queue_interrupt()).
+ * vCPU thread that reset the device, after every queue has been stopped,
+ * with the device's lock held: it may wait for a device thread only while
+ * that thread holds nothing but its own locks (interrupts,
+ * hv_virtio_dev_needs_reset() and a pop that finds a broken chain take the
+ * device lock; pushes do not).  ops->status (DRIVER_OK and other status
+ * changes) runs likewise.  Devices with their own threads (virtio-net's
+ * receive side) may call the queue functions and raise interrupts from
+ * there; devices served off the vCPU threads (vhost) send their queue
+ * notifications to eventfds (hv_virtio_dev_set_queue_notify_fd()) and raise
+ * interrupts from their own threads (hv_virtio_dev_queue_interrupt()).
  * ops->config_read/config_write run on vCPU threads.  Callbacks must not
  * call hv_virtio_mmio_destroy() or destroy their own device.
  *
@@ -263,7 +269,9 @@ struct hv_virtio_mmio;
 
 #define HV_VIRTIO_MMIO_SIZE 0x1000u
 
-/* Drive the interrupt line (1 asserted, 0 deasserted). */
+/* Drive the interrupt line (1 asserted, 0 deasserted).  Runs on the thread
+ * that raised the interrupt (a vCPU or a device's I/O thread) with the
+ * device's lock held: it must not call back into the device. */
 typedef void (*hv_virtio_irq_fn)(void *opaque, uint32_t irq, int level);
 
 struct hv_virtio_mmio_config {

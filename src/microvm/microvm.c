@@ -16,6 +16,7 @@
 
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
+#include "hvlib/virtio_console.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 #include "vm/vm_internal.h"
@@ -76,7 +77,8 @@ static int load_kernel(struct hv_microvm *m)
 
 	hv_linux_boot_config_init(&boot);
 	boot.flags = (m->cfg.flags & HV_MICROVM_F_PVH) ? HV_LINUX_F_PVH : 0;
-	boot.cmdline = m->cfg.cmdline ? m->cfg.cmdline : HV_MICROVM_DEFAULT_CMDLINE;
+	boot.cmdline = m->cfg.cmdline ? m->cfg.cmdline
+		       : m->vcon ? HV_MICROVM_DEFAULT_CMDLINE_VIRTIO : HV_MICROVM_DEFAULT_CMDLINE;
 	boot.mem_ranges = m->mem_ranges;
 	boot.nr_mem_ranges = m->nr_mem_ranges;
 	boot.acpi_rsdp_addr = m->acpi_rsdp;
@@ -329,6 +331,8 @@ HV_EXPORT int hv_microvm_stop(struct hv_microvm *m)
 
 HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *m, const uint8_t *data, size_t len)
 {
+	if (m->vcon)
+		return hv_virtio_console_input(m->vcon, data, len);
 	return m->serial ? hv_serial_input(m->serial, data, len) : 0;
 }
 

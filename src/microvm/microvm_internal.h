@@ -17,6 +17,7 @@ struct hv_virtio_dev;
 struct hv_virtio_mmio;
 struct hv_virtio_pci;
 struct hv_pci_host;
+struct hv_virtio_console;
 
 /* One virtio device of the micro-VM: the device, the backend that owns it
  * (a struct hv_virtio_blk, hv_virtio_rng, ...: destroyed through
@@ -42,6 +43,7 @@ struct hv_microvm {
 	uint32_t nr_virtio;
 	struct hv_pci_host *pci_host;  /* with HV_MICROVM_TRANSPORT_PCI */
 	struct hv_virtio_balloon *balloon; /* in virtio[], or NULL */
+	struct hv_virtio_console *vcon; /* the console, with HV_MICROVM_CONSOLE_VIRTIO; in virtio[] */
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];

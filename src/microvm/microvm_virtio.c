@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The micro-VM's virtio devices: disks and the rng are created here from the
- * config, through the same public device API an embedder uses; the arch
- * platform gives each one its MMIO window, interrupt and firmware entry
- * (hv_arch_microvm_setup()).
+ * The micro-VM's virtio devices: disks, the rng, the console and network
+ * interfaces are created here from the config, through the same public
+ * device API an embedder uses; the arch platform gives each one its MMIO
+ * window, interrupt and firmware entry (hv_arch_microvm_setup()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +13,8 @@
 #include "hvlib/virtio_vsock.h"
 #include "hvlib/virtio_pci.h"
 #include "hvlib/virtio_balloon.h"
+#include "hvlib/virtio_console.h"
+#include "hvlib/virtio_net.h"
 #include "microvm/microvm_internal.h"
 #include "util/error.h"
 
@@ -22,25 +24,56 @@ HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 	disk->size = sizeof(*disk);
 }
 
+HV_EXPORT void hv_microvm_net_init(struct hv_microvm_net *net)
+{
+	memset(net, 0, sizeof(*net));
+	net->size = sizeof(*net);
+}
+
+static int check_nets(const struct hv_microvm_config *cfg)
+{
+	if (cfg->nr_nets && !cfg->nets)
+		return hv_err(-EINVAL, "micro-VM config: %u network interfaces but no array",
+			      cfg->nr_nets);
+	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
+		const struct hv_microvm_net *n = &cfg->nets[i];
+
+		if (n->size < sizeof(*n) || (n->flags & ~HV_MICROVM_NET_F_ALL) || !n->tap ||
+		    n->reserved[0] || n->reserved[1])
+			return hv_err(-EINVAL, "micro-VM config: network interface %u: bad size or "
+					       "flags, or no tap (call hv_microvm_net_init())", i);
+	}
+	return 0;
+}
+
 int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 {
-	uint32_t n = cfg->nr_disks + ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0) +
-		     (cfg->vsock_cid ? 1 : 0) + ((cfg->flags & HV_MICROVM_F_BALLOON) ? 1 : 0);
+	uint64_t n = (uint64_t)cfg->nr_disks + cfg->nr_nets +
+		     ((cfg->flags & HV_MICROVM_F_RNG) ? 1 : 0) +
+		     (cfg->console == HV_MICROVM_CONSOLE_VIRTIO ? 1 : 0) + (cfg->vsock_cid ? 1 : 0) +
+		     ((cfg->flags & HV_MICROVM_F_BALLOON) ? 1 : 0);
+	int ret;
 
 	if (cfg->reserved)
 		return hv_err(-EINVAL, "micro-VM config: reserved field set");
 	if (cfg->transport != HV_MICROVM_TRANSPORT_MMIO && cfg->transport != HV_MICROVM_TRANSPORT_PCI)
 		return hv_err(-EINVAL, "micro-VM config: unknown virtio transport %u (0: mmio, "
 				       "1: pci)", cfg->transport);
-	if (cfg->nr_disks > HV_MICROVM_MAX_VIRTIO || n > HV_MICROVM_MAX_VIRTIO)
-		return hv_err(-EINVAL, "micro-VM config: %u virtio devices, at most %u", n,
-			      HV_MICROVM_MAX_VIRTIO);
+	if (cfg->console > HV_MICROVM_CONSOLE_VIRTIO)
+		return hv_err(-EINVAL, "micro-VM config: console %u (HV_MICROVM_CONSOLE_SERIAL or "
+				       "_VIRTIO)", cfg->console);
+	if (n > HV_MICROVM_MAX_VIRTIO)
+		return hv_err(-EINVAL, "micro-VM config: %llu virtio devices, at most %u",
+			      (unsigned long long)n, HV_MICROVM_MAX_VIRTIO);
 	/* Checked here too, so a bad CID fails before KVM is opened. */
 	if (cfg->vsock_cid && (cfg->vsock_cid < HV_VSOCK_CID_MIN ||
 			       cfg->vsock_cid > HV_VSOCK_CID_MAX))
 		return hv_err(-EINVAL, "micro-VM config: vsock CID %llu is reserved or out of "
 				       "range (%u..%u)", (unsigned long long)cfg->vsock_cid,
 			      HV_VSOCK_CID_MIN, HV_VSOCK_CID_MAX);
+	ret = check_nets(cfg);
+	if (ret)
+		return ret;
 	if (cfg->nr_disks && !cfg->disks)
 		return hv_err(-EINVAL, "micro-VM config: %u disks but no disk array",
 			      cfg->nr_disks);
@@ -124,6 +157,62 @@ static int add_rng(struct hv_microvm *m)
 	return 0;
 }
 
+static void destroy_console(void *backend)
+{
+	hv_virtio_console_destroy(backend);
+}
+
+static void destroy_net(void *backend)
+{
+	hv_virtio_net_destroy(backend);
+}
+
+/* The console sinks of the config, on hvc0 instead of the UART. */
+static int add_console(struct hv_microvm *m, const struct hv_microvm_config *cfg)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_console_config cc;
+	struct hv_virtio_console *con;
+	int ret;
+
+	hv_virtio_console_config_init(&cc);
+	cc.output = cfg->console_fn;
+	cc.opaque = cfg->console_opaque;
+	cc.output_fd = cfg->console_fn ? -1 : cfg->console_out_fd;
+	cc.vm = m->vm;
+	snprintf(v->name, sizeof(v->name), "virtio-console");
+	cc.name = v->name;
+	ret = hv_virtio_console_create(&cc, &con);
+	if (ret)
+		return hv_err_context(ret, "console");
+	m->vcon = con;
+	add_device(m, hv_virtio_console_dev(con), con, destroy_console);
+	return 0;
+}
+
+static int add_net(struct hv_microvm *m, const struct hv_microvm_net *n, uint32_t i)
+{
+	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
+	struct hv_virtio_net_config nc;
+	struct hv_virtio_net *net;
+	int ret;
+
+	hv_virtio_net_config_init(&nc);
+	nc.tap = n->tap;
+	if (n->flags & HV_MICROVM_NET_F_MAC) {
+		nc.flags |= HV_VIRTIO_NET_F_MAC;
+		memcpy(nc.mac, n->mac, sizeof(nc.mac));
+	}
+	nc.vm = m->vm;
+	snprintf(v->name, sizeof(v->name), "virtio-net%u", i);
+	nc.name = v->name;
+	ret = hv_virtio_net_create(&nc, &net);
+	if (ret)
+		return hv_err_context(ret, "network interface %u", i);
+	add_device(m, hv_virtio_net_dev(net), net, destroy_net);
+	return 0;
+}
+
 static int add_vsock(struct hv_microvm *m, uint64_t cid)
 {
 	struct hv_microvm_virtio *v = &m->virtio[m->nr_virtio];
@@ -173,6 +262,10 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 		ret = add_disk(m, &cfg->disks[i], i);
 	if (!ret && (cfg->flags & HV_MICROVM_F_RNG))
 		ret = add_rng(m);
+	if (!ret && cfg->console == HV_MICROVM_CONSOLE_VIRTIO)
+		ret = add_console(m, cfg);
+	for (uint32_t i = 0; i < cfg->nr_nets && !ret; i++)
+		ret = add_net(m, &cfg->nets[i], i);
 	if (!ret && cfg->vsock_cid)
 		ret = add_vsock(m, cfg->vsock_cid);
 	if (!ret && (cfg->flags & HV_MICROVM_F_BALLOON))
@@ -193,4 +286,5 @@ void hv_microvm_destroy_virtio(struct hv_microvm *m)
 		m->virtio[i].destroy_backend(m->virtio[i].backend);
 	m->nr_virtio = 0;
 	m->balloon = NULL;
+	m->vcon = NULL;
 }

@@ -170,13 +170,14 @@ HV_EXPORT void hv_virtio_dev_log(struct hv_virtio_dev *dev, enum hv_log_level le
 
 void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits)
 {
-	struct hv_virtio_transport t;
-
+	/* Under the lock: a device thread (virtio-net's receive side) may
+	 * interrupt while the transport is being destroyed, and
+	 * hv_virtio_dev_set_transport(NULL) must not return while the old
+	 * transport is still being called. */
 	pthread_mutex_lock(&dev->lock);
-	t = dev->transport;
+	if (dev->transport.interrupt)
+		dev->transport.interrupt(dev->transport.opaque, isr_bits);
 	pthread_mutex_unlock(&dev->lock);
-	if (t.interrupt)
-		t.interrupt(t.opaque, isr_bits);
 }
 
 HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)

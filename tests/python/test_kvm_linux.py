@@ -68,6 +68,15 @@ class MicroVMs(unittest.TestCase):
             with self.assertRaises(hvlib.InvalidArgument):
                 vm.balloon_info()
 
+    def test_console_and_nets_config(self):
+        """The console choice and network interfaces reach the C library (no
+        boot, no tap created: the name is refused first)."""
+        with hvlib.MicroVM(self.kernel, self.initrd, console_device="virtio") as vm:
+            self.assertEqual(vm.send("input before any driver\n"), None)
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM(self.kernel, self.initrd, nets=[hvlib.Net("hv-name-too-long-0")])
+        self.assertIn("hv-name-too-long-0", str(cm.exception))
+
     def test_three_at_once(self):
         """check (2 vCPUs, pinned, streamed console), echo (console input),
         and one stopped from outside, all running at the same time."""

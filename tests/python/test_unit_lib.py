@@ -128,6 +128,20 @@ class Errors(unittest.TestCase):
         self.assertIn("transport", str(cm.exception))
         self.assertEqual(helpers.open_fds(), fds, "a failed MicroVM() leaked descriptors")
 
+    def test_microvm_console_and_nets_checked(self):
+        fds = helpers.open_fds()
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM("/boot/vmlinuz", console_device="hvc")
+        self.assertIn("console_device", str(cm.exception))
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM("/boot/vmlinuz", nets=[hvlib.Net("t0", mac="01:00:5e:00:00:01")])
+        self.assertIn("t0", str(cm.exception))
+        with self.assertRaises(hvlib.InvalidArgument) as cm:
+            hvlib.MicroVM("/boot/vmlinuz", console_device="virtio",
+                          nets=[f"t{i}" for i in range(8)])
+        self.assertIn("9 virtio devices", str(cm.exception))
+        self.assertEqual(helpers.open_fds(), fds, "a failed MicroVM() leaked descriptors")
+
 
 class Sizes(unittest.TestCase):
     def test_parse(self):

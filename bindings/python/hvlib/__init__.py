@@ -26,7 +26,7 @@ from .errors import (AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, 
                      LibraryNotFound, LibraryVersionError, LoadError, NotFound, NotSupported,
                      OutOfMemory, Timeout)
 from .memory import Backing, GuestMemory, LinuxBoot, MemoryRegion, RegionFlags
-from .microvm import Disk, MicroVM, Status, StopReason
+from .microvm import Disk, MicroVM, Net, Status, StopReason
 from .vcpu import Exit, ExitReason, Vcpu, long_mode_scratch_bytes
 from .vm import Vm
 
@@ -39,7 +39,7 @@ def library_version() -> str:
 
 
 __all__ = [
-    "MicroVM", "Disk", "Status", "StopReason",
+    "MicroVM", "Disk", "Net", "Status", "StopReason",
     "Vm", "Vcpu", "Exit", "ExitReason", "long_mode_scratch_bytes", "X86Regs", "X86Sregs",
     "GuestMemory", "MemoryRegion", "Backing", "RegionFlags", "LinuxBoot",
     "Bus", "Space", "IoHandler",

@@ -329,11 +329,19 @@ HV_MICROVM_F_BALLOON = 1 << 3
 HV_MICROVM_DISK_F_READONLY = 1 << 0
 HV_MICROVM_TRANSPORT_MMIO = 0
 HV_MICROVM_TRANSPORT_PCI = 1
+HV_MICROVM_NET_F_MAC = 1 << 0
+HV_MICROVM_CONSOLE_SERIAL, HV_MICROVM_CONSOLE_VIRTIO = 0, 1
 
 
 class MicrovmDisk(Struct):
     _c_name_ = "hv_microvm_disk"
     _fields_ = [("size", u32), ("flags", u32), ("path", C.c_char_p), ("serial", C.c_char_p)]
+
+
+class MicrovmNet(Struct):
+    _c_name_ = "hv_microvm_net"
+    _fields_ = [("size", u32), ("flags", u32), ("tap", C.c_char_p), ("mac", u8 * 6),
+                ("reserved", u8 * 2)]
 
 
 #: void (*hv_microvm_console_fn)(void *opaque, const uint8_t *buf, size_t len)
@@ -364,6 +372,9 @@ class MicrovmConfig(Struct):
         ("reserved", u32),
         ("vsock_cid", u64),
         ("transport", u32),
+        ("console", u32),
+        ("nr_nets", u32),
+        ("nets", C.POINTER(MicrovmNet)),
     ]
 
 
@@ -424,7 +435,8 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     LoaderUsed: 24,
     LinuxBootResult: 216,
     MicrovmDisk: 24,
-    MicrovmConfig: 128,
+    MicrovmNet: 24,
+    MicrovmConfig: 144,
     MicrovmStatus: 352,
     BalloonInfo: 192,
 }

@@ -132,13 +132,15 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "hv_virtio_balloon_set_target": (_int, [_p, A.u64]),
     "hv_virtio_balloon_get": (_int, [_p, _P(A.BalloonInfo)]),
     "hv_virtio_balloon_request_stats": (_int, [_p]),
+    "hv_microvm_net_init": (None, [_p]),
 }
 
 
 #: Functions newer than MIN_MINOR: a library without them still loads, and
 #: only the feature that needs one raises NotSupported (see :meth:`Library.has`).
-OPTIONAL = {"hv_microvm_disk_init", "hv_microvm_balloon", "hv_virtio_balloon_set_target",
-            "hv_virtio_balloon_get", "hv_virtio_balloon_request_stats"}
+OPTIONAL = {"hv_microvm_disk_init", "hv_microvm_net_init", "hv_microvm_balloon",
+            "hv_virtio_balloon_set_target", "hv_virtio_balloon_get",
+            "hv_virtio_balloon_request_stats"}
 
 
 class Library:

@@ -105,6 +105,49 @@ def _disk_array(disks: Sequence[Union[StrPath, Disk]], keep: List[Any]) -> Any:
     return arr
 
 
+@dataclass(frozen=True)
+class Net:
+    """A virtio-net interface on a host tap: ``eth0``, ``eth1``, ... in the
+    order given.  hvlib creates the tap ``tap`` (or attaches to an existing
+    one), which needs CAP_NET_ADMIN or a persistent tap owned by the user;
+    the host side's addresses are yours to set.  ``mac``: "52:54:00:12:34:56"
+    or 6 bytes; None for a random locally administered one."""
+
+    tap: str
+    mac: Optional[Union[str, bytes]] = None
+
+
+def _parse_mac(mac: Union[str, bytes]) -> bytes:
+    raw = mac if isinstance(mac, bytes) else bytes(int(x, 16) for x in mac.split(":"))
+    if len(raw) != 6 or raw[0] & 1:
+        raise ValueError("not a unicast MAC")
+    return raw
+
+
+def _net_array(nets: Sequence[Union[str, Net]], keep: List[Any]) -> Any:
+    """The C array for ``nets``; the strings it points to go into ``keep``."""
+    lib().require("hv_microvm_net_init", "virtio network interfaces")
+    arr = (A.MicrovmNet * max(len(nets), 1))()
+    for i, n in enumerate(nets):
+        net = n if isinstance(n, Net) else Net(n)
+        lib().hv_microvm_net_init(C.byref(arr[i]))
+        tap = net.tap.encode()
+        keep.append(tap)
+        arr[i].tap = tap
+        if net.mac is not None:
+            try:
+                arr[i].mac[:] = list(_parse_mac(net.mac))
+            except ValueError as e:
+                raise InvalidArgument(message=f"net {net.tap}: bad mac {net.mac!r} ({e})",
+                                      function="MicroVM") from None
+            arr[i].flags = A.HV_MICROVM_NET_F_MAC
+    return arr
+
+
+_CONSOLE_DEVICES = {"serial": A.HV_MICROVM_CONSOLE_SERIAL,
+                    "virtio": A.HV_MICROVM_CONSOLE_VIRTIO}
+
+
 def _pin_list(pin: Optional[Sequence[int]], cpus: int) -> List[int]:
     """One host CPU per vCPU: vCPU i runs on pin[i % len(pin)]."""
     if not pin:
@@ -138,6 +181,10 @@ class MicroVM:
             (virtio-mmio, the default) or ``"pci"`` (virtio-pci behind a PCI
             host bridge, with MSI-X).
         balloon: a virtio-balloon (:meth:`balloon_set_target`, :meth:`balloon_info`).
+        console_device: "serial" (the UART, ttyS0; default) or "virtio"
+            (virtio-console, hvc0; the default cmdline becomes
+            ``console=hvc0 panic=-1``): where ``console``/``send()`` go.
+        nets: virtio-net interfaces, tap names or :class:`Net` objects.
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
@@ -153,7 +200,8 @@ class MicroVM:
                  capture: bool = True, disks: Sequence[Union[StrPath, Disk]] = (),
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
                  log: str = "warn", vsock_cid: int = 0, transport: str = "mmio",
-                 balloon: bool = False) -> None:
+                 balloon: bool = False, console_device: str = "serial",
+                 nets: Sequence[Union[str, Net]] = ()) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -184,6 +232,14 @@ class MicroVM:
         if vsock_cid:
             cfg.vsock_cid = vsock_cid
         cfg.transport = transports[transport]
+        if console_device not in _CONSOLE_DEVICES:
+            raise InvalidArgument(message=f"console_device={console_device!r}: 'serial' or "
+                                  "'virtio'", function="MicroVM")
+        cfg.console = _CONSOLE_DEVICES[console_device]
+        if nets:
+            self._nets = _net_array(nets, self._keep)
+            cfg.nets = C.cast(self._nets, C.POINTER(A.MicrovmNet))
+            cfg.nr_nets = len(nets)
         cfg.mem_bytes = parse_size(memory, "memory")
         cfg.nr_vcpus = cpus
         cores = _pin_list(pin, cpus)
@@ -324,7 +380,7 @@ class MicroVM:
 
     def send(self, data: Union[bytes, str], timeout: float = 10.0) -> None:
         """Type ``data`` into the guest's console, waiting while the UART's
-        FIFO is full.  :class:`~hvlib.Timeout` if the guest stops reading."""
+        FIFO (or the virtio-console's input buffer) is full.  :class:`~hvlib.Timeout` if the guest stops reading."""
         h = self._h()
         buf = data.encode() if isinstance(data, str) else bytes(data)
         deadline = time.monotonic() + timeout
@@ -396,4 +452,4 @@ class MicroVM:
         return self.vm._borrow_vcpu(handle)
 
 
-__all__ = ["MicroVM", "Disk", "Status", "StopReason"]
+__all__ = ["MicroVM", "Disk", "Net", "Status", "StopReason"]
