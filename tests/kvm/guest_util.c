@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -206,4 +207,31 @@ void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *
 				(unsigned long long)s.cr3, (unsigned long long)s.efer);
 		hv_vcpu_resume(vcpu);
 	}
+}
+
+const char *guest_dir(void)
+{
+	const char *guest = getenv("HVLIB_GUEST_DIR");
+
+	return guest ? guest : "guest";
+}
+
+int guest_find_material(const char *initrd_name, const char *what, char *kernel,
+			size_t kernel_len, char *initrd, size_t initrd_len)
+{
+	const char *kdir = getenv("HVLIB_KERNEL_DIR");
+	const char *home = getenv("HOME");
+
+	snprintf(kernel, kernel_len, "%s/vmlinuz", kdir ? kdir : guest_dir());
+	if (access(kernel, R_OK))
+		snprintf(kernel, kernel_len, "%s/.cache/hvlib/kernel/current/vmlinuz",
+			 home ? home : "/root");
+	snprintf(initrd, initrd_len, "%s/%s", guest_dir(), initrd_name);
+	if (access(kernel, R_OK) || access(initrd, R_OK)) {
+		fprintf(stderr, "SKIP: no guest kernel (%s) or %s initramfs (%s); build the "
+				"tests with the kernel fetched (scripts/fetch-kernel)\n", kernel, what,
+			initrd);
+		return 77;
+	}
+	return 0;
 }

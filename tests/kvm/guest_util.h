@@ -80,6 +80,15 @@ bool guest_console_has(struct console *c, const char *needle);
 void guest_dump_stuck(struct hv_microvm *vm, uint32_t nr_vcpus, struct console *c,
 		      const char *label);
 
+/* Guest material of the Linux boot tests: HVLIB_GUEST_DIR ("guest" if
+ * unset), and in kernel/initrd the guest kernel (HVLIB_KERNEL_DIR, else that
+ * directory, else the scripts/fetch-kernel cache) and initramfs initrd_name
+ * there.  Returns 0, or 77 (ctest's skip code) with a message naming `what`
+ * when either file is missing. */
+const char *guest_dir(void);
+int guest_find_material(const char *initrd_name, const char *what, char *kernel,
+			size_t kernel_len, char *initrd, size_t initrd_len);
+
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);
 /* VmRSS in KiB. */

@@ -287,29 +287,7 @@ static void test_no_balloon(void **state)
 
 static int find_material(void)
 {
-	const char *guest = getenv("HVLIB_GUEST_DIR");
-	const char *kdir = getenv("HVLIB_KERNEL_DIR");
-
-	if (!guest)
-		guest = "guest";
-	if (kdir)
-		snprintf(kernel, sizeof(kernel), "%s/vmlinuz", kdir);
-	else
-		snprintf(kernel, sizeof(kernel), "%s/vmlinuz", guest);
-	if (access(kernel, R_OK)) {
-		const char *home = getenv("HOME");
-
-		snprintf(kernel, sizeof(kernel), "%s/.cache/hvlib/kernel/current/vmlinuz",
-			 home ? home : "/root");
-	}
-	snprintf(initrd, sizeof(initrd), "%s/balloon-initrd.cpio.gz", guest);
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		fprintf(stderr, "SKIP: no guest kernel (%s) or balloon initramfs (%s); build the "
-				"tests with the kernel fetched (scripts/fetch-kernel)\n", kernel,
-			initrd);
-		return 77;
-	}
-	return 0;
+	return guest_find_material("balloon-initrd.cpio.gz", "balloon", kernel, sizeof(kernel), initrd, sizeof(initrd));
 }
 
 int main(void)

@@ -273,31 +273,9 @@ static void test_missing_disk(void **state)
 
 static int find_material(void)
 {
-	const char *guest = getenv("HVLIB_GUEST_DIR");
-	const char *kdir = getenv("HVLIB_KERNEL_DIR");
-
-	if (!guest)
-		guest = "guest";
-	if (kdir)
-		snprintf(kernel, sizeof(kernel), "%s/vmlinuz", kdir);
-	else
-		snprintf(kernel, sizeof(kernel), "%s/vmlinuz", guest);
-	if (access(kernel, R_OK)) {
-		const char *home = getenv("HOME");
-
-		snprintf(kernel, sizeof(kernel), "%s/.cache/hvlib/kernel/current/vmlinuz",
-			 home ? home : "/root");
-	}
-	snprintf(initrd, sizeof(initrd), "%s/virtio-initrd.cpio.gz", guest);
-	snprintf(disk_a, sizeof(disk_a), "%s/virtio-a-%d.img", guest, (int)getpid());
-	snprintf(disk_b, sizeof(disk_b), "%s/virtio-b-%d.img", guest, (int)getpid());
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		fprintf(stderr, "SKIP: no guest kernel (%s) or virtio initramfs (%s); build the "
-				"tests with the kernel fetched (scripts/fetch-kernel)\n", kernel,
-			initrd);
-		return 77;
-	}
-	return 0;
+	snprintf(disk_a, sizeof(disk_a), "%s/virtio-a-%d.img", guest_dir(), (int)getpid());
+	snprintf(disk_b, sizeof(disk_b), "%s/virtio-b-%d.img", guest_dir(), (int)getpid());
+	return guest_find_material("virtio-initrd.cpio.gz", "virtio", kernel, sizeof(kernel), initrd, sizeof(initrd));
 }
 
 int main(void)

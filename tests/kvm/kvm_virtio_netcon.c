@@ -280,26 +280,9 @@ static void test_bad_nets(void **state)
 
 static int find_material(void)
 {
-	const char *guest = getenv("HVLIB_GUEST_DIR");
-	const char *kdir = getenv("HVLIB_KERNEL_DIR");
-	const char *home = getenv("HOME");
-
-	if (!guest)
-		guest = "guest";
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", kdir ? kdir : guest);
-	if (access(kernel, R_OK))
-		snprintf(kernel, sizeof(kernel), "%s/.cache/hvlib/kernel/current/vmlinuz",
-			 home ? home : "/root");
-	snprintf(initrd, sizeof(initrd), "%s/netcon-initrd.cpio.gz", guest);
-	snprintf(tcp_src, sizeof(tcp_src), "%s/netcon-src-%d", guest, (int)getpid());
-	snprintf(tcp_dst, sizeof(tcp_dst), "%s/netcon-dst-%d", guest, (int)getpid());
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		fprintf(stderr, "SKIP: no guest kernel (%s) or netcon initramfs (%s); build the "
-				"tests with the kernel fetched (scripts/fetch-kernel)\n", kernel,
-			initrd);
-		return 77;
-	}
-	return 0;
+	snprintf(tcp_src, sizeof(tcp_src), "%s/netcon-src-%d", guest_dir(), (int)getpid());
+	snprintf(tcp_dst, sizeof(tcp_dst), "%s/netcon-dst-%d", guest_dir(), (int)getpid());
+	return guest_find_material("netcon-initrd.cpio.gz", "netcon", kernel, sizeof(kernel), initrd, sizeof(initrd));
 }
 
 int main(void)

@@ -304,23 +304,7 @@ static void test_cid_in_use(void **state)
 
 static int find_material(void)
 {
-	const char *guest = getenv("HVLIB_GUEST_DIR");
-	const char *home = getenv("HOME");
-
-	if (!guest)
-		guest = "guest";
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", guest);
-	if (access(kernel, R_OK))
-		snprintf(kernel, sizeof(kernel), "%s/.cache/hvlib/kernel/current/vmlinuz",
-			 home ? home : "/root");
-	snprintf(initrd, sizeof(initrd), "%s/vsock-initrd.cpio.gz", guest);
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		fprintf(stderr, "SKIP: no guest kernel (%s) or vsock initramfs (%s); build the "
-				"tests with the kernel fetched (scripts/fetch-kernel)\n", kernel,
-			initrd);
-		return 77;
-	}
-	return 0;
+	return guest_find_material("vsock-initrd.cpio.gz", "vsock", kernel, sizeof(kernel), initrd, sizeof(initrd));
 }
 
 int main(void)
