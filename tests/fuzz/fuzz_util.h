@@ -83,7 +83,7 @@ static inline void fz_interrupt(void *opaque, uint32_t isr)
 static inline void fz_driver_start(struct hv_virtio_dev *dev, uint64_t features, uint32_t nr,
 				   uint32_t size)
 {
-	struct hv_virtio_transport t = { fz_interrupt, NULL };
+	struct hv_virtio_transport t = { .interrupt = fz_interrupt };
 	uint64_t f = HV_VIRTIO_F_VERSION_1 | features;
 
 	hv_virtio_dev_set_transport(dev, &t);
