@@ -120,7 +120,7 @@ def configure_tap(fail):
         fail("net: configuring the host end of the tap: " + r.stdout)
 
 
-def read_exact(s, n, what):
+def read_exact(s, n):
     buf = bytearray()
     while len(buf) < n:
         chunk = s.recv(min(65536, n - len(buf)))
@@ -141,14 +141,14 @@ def vsock_exchange(con, listener, fail):
         s.connect((CID, ECHO_PORT))
         s.sendall(payload)
         s.shutdown(socket.SHUT_WR)
-        echoed = read_exact(s, len(payload) + 1, "echo")
+        echoed = read_exact(s, len(payload) + 1)
         s.close()
         if echoed != payload:
             fail(f"vsock: echo returned {len(echoed)} bytes, not the {len(payload)} sent")
         listener.settimeout(60)
         c, _ = listener.accept()
         c.settimeout(60)
-        got = read_exact(c, GUEST_BYTES + 1, "guest data")
+        got = read_exact(c, GUEST_BYTES + 1)
         c.close()
         want = bytes(guest_byte(i) for i in range(GUEST_BYTES))
         if got != want:
