@@ -187,7 +187,8 @@ HV_EXPORT void hv_virtio_dev_log(struct hv_virtio_dev *dev, enum hv_log_level le
  * signal fd (an eventfd, borrowed: keep it open while set) instead of
  * reaching ops->notify; fd -1 goes back to ops->notify.  May be called
  * before a transport is attached: the transport wires the fd when it
- * attaches (virtio-mmio: a KVM ioeventfd on QueueNotify), and unwires it
+ * attaches (virtio-mmio: a KVM ioeventfd on QueueNotify; virtio-pci: one
+ * on the queue's notify address, wherever the guest puts BAR 0), and unwires it
  * when it goes.  A transport that cannot (no VM, no KVM_CAP_IOEVENTFD)
  * leaves notifications on ops->notify, so a device should also accept them
  * there.  Not from ops callbacks.  -EINVAL: bad queue or fd; -ENOTSUP: the

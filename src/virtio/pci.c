@@ -8,7 +8,8 @@
  * Interrupts: with MSI-X on, each queue (and configuration changes) sends
  * the vector the driver chose; with it off, the ISR collects the reasons
  * and INTA stays asserted until the driver reads the ISR (level-triggered,
- * 4.1.4.5), unless the command register disables INTx.
+ * 4.1.4.5), unless the command register disables INTx.  Queue notify
+ * eventfds (KVM ioeventfds that follow BAR 0) are in pci_notify.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -177,6 +178,7 @@ static void func_config_written(void *opaque, uint32_t offset, uint32_t width)
 	uint32_t len;
 
 	hv_pci_msix_config_written(&vp->msix, offset, width);
+	hv_virtio_pci_notify_follow_bar(vp);
 	pthread_mutex_lock(&vp->intx_lock);
 	vp->intx_disabled = hv_pci_get(vp->func.cfg, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE;
 	update_intx(vp);
@@ -278,6 +280,7 @@ static void free_vp(struct hv_virtio_pci *vp)
 {
 	hv_pci_msix_fini(&vp->msix);
 	hv_pci_func_fini(&vp->func);
+	hv_virtio_pci_notify_fini(vp);
 	pthread_mutex_destroy(&vp->intx_lock);
 	free(vp);
 }
@@ -301,10 +304,17 @@ HV_EXPORT int hv_virtio_pci_create(struct hv_virtio_dev *dev,
 	}
 	vp->dev = dev;
 	vp->host = cfg->host;
+	ret = hv_virtio_pci_notify_init(vp);
+	if (ret) {
+		pthread_mutex_destroy(&vp->intx_lock);
+		free(vp);
+		return ret;
+	}
 	ret = hv_pci_func_init(&vp->func, HV_PCI_VENDOR_REDHAT_QUMRANET,
 			       (uint16_t)(HV_VIRTIO_PCI_DEVICE_BASE + dev->ops->device_id),
 			       class_code(dev->ops->device_id), 1, true, &func_ops, vp);
 	if (ret) {
+		hv_virtio_pci_notify_fini(vp);
 		pthread_mutex_destroy(&vp->intx_lock);
 		free(vp);
 		return ret;
@@ -317,6 +327,8 @@ HV_EXPORT int hv_virtio_pci_create(struct hv_virtio_dev *dev,
 	memset(&t, 0, sizeof(t));
 	t.interrupt = pci_interrupt;
 	t.queue_interrupt = pci_queue_interrupt;
+	if (vp->vm)
+		t.set_notify_fd = hv_virtio_pci_set_notify_fd;
 	t.opaque = vp;
 	hv_virtio_dev_set_transport(dev, &t);
 	ret = hv_pci_host_add(cfg->host, &vp->func, cfg->slot);

@@ -47,6 +47,13 @@ struct hv_virtio_pci {
 	uint32_t isr;
 	bool intx_level;             /* what the line is driven to */
 	bool intx_disabled;          /* command register INTx Disable */
+	/* Queue notify eventfds (pci_notify.c): KVM ioeventfds at the notify
+	 * address of each queue, following BAR 0.  vm NULL: not possible. */
+	struct hv_vm *vm;
+	pthread_mutex_t notify_lock; /* leaf: the fields below */
+	uint64_t notify_base;        /* guest address of the notify region; 0: not decoded */
+	int notify_fds[HV_VIRTIO_MAX_QUEUES]; /* the device's choice, -1: none */
+	bool notify_on[HV_VIRTIO_MAX_QUEUES]; /* assigned at notify_base */
 };
 
 /* Common configuration access (pci_common.c): offset and width unchecked. */
@@ -57,6 +64,16 @@ void hv_virtio_pci_common_io(struct hv_virtio_pci *vp, uint32_t offset, uint32_t
 void hv_virtio_pci_reset(struct hv_virtio_pci *vp);
 /* Read-and-clear the ISR, lowering INTx. */
 uint32_t hv_virtio_pci_isr_read(struct hv_virtio_pci *vp);
+/* Notify eventfds (pci_notify.c).  Lock order: f->lock (config writes) and
+ * dev->lock (the core's set_notify_fd) each come before notify_lock, which
+ * is a leaf: only KVM ioctls and logging run under it. */
+int hv_virtio_pci_notify_init(struct hv_virtio_pci *vp);
+void hv_virtio_pci_notify_fini(struct hv_virtio_pci *vp);
+/* The transport's set_notify_fd (dev->lock held). */
+int hv_virtio_pci_set_notify_fd(void *opaque, uint32_t queue, int fd);
+/* Config space changed (f->lock held): move the ioeventfds if the notify
+ * region's decoded address did (BAR moved, Memory Space Enable toggled). */
+void hv_virtio_pci_notify_follow_bar(struct hv_virtio_pci *vp);
 /* A BAR 0 access (offset checked by the host). */
 void hv_virtio_pci_bar_io(void *opaque, uint32_t bar, uint64_t offset, uint32_t width,
 			  bool is_write, uint64_t *value);

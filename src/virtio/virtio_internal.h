@@ -60,8 +60,9 @@ struct hv_virtio_transport {
 	 * queue with an fd), when the device changes an fd, and with -1 for
 	 * each of them when the transport detaches.  Returns 0 or -errno (with
 	 * hv_err); on failure the register path stays.  virtio-mmio: an
-	 * ioeventfd on QueueNotify, 4 bytes, datamatch = queue index; a PCI
-	 * transport would use its notify capability's address the same way.
+	 * ioeventfd on QueueNotify, 4 bytes, datamatch = queue index;
+	 * virtio-pci: one on each queue's notify address, 2 bytes, that
+	 * follows BAR 0 as the guest moves or disables it (pci_notify.c).
 	 * NULL: the transport cannot (hv_virtio_dev_set_queue_notify_fd()
 	 * then fails with -ENOTSUP and ops->notify keeps being called).
 	 */

@@ -5,6 +5,8 @@
  * with and without datamatch), and an eventfd that interrupts a real-mode
  * guest through the PIC.  Also the refusals KVM itself makes: a taken
  * address, deassigning what is not there, an fd routed twice, no irqchip.
+ * And virtio-pci's notify ioeventfds following BAR 0 as the guest moves it
+ * and toggles Memory Space Enable through configuration space.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +21,9 @@
 
 #include <cmocka.h>
 
+#include "hvlib/virtio_pci.h"
 #include "kvm/guest_util.h"
+#include "pci/pci_internal.h"
 
 static int new_eventfd(void)
 {
@@ -256,6 +260,108 @@ static void test_irqfd_delivers(void **state)
 	close(resample);
 }
 
+#define APERTURE 0xc0000000ull
+#define NOTIFY(bar, q) ((bar) + 0x3000 + 4 * (q)) /* hvlib/virtio_pci.h's layout */
+
+/* Whether an ioeventfd takes 2-byte writes at addr: KVM refuses a second
+ * one there (-EEXIST); if it took ours, nothing was there. */
+static bool notify_taken(struct hv_vm *vm, uint64_t addr)
+{
+	int probe = new_eventfd(), ret;
+
+	ret = hv_vm_ioeventfd(vm, probe, HV_BUS_MMIO, addr, 2, 0, 0);
+	if (!ret)
+		assert_int_equal(hv_vm_ioeventfd(vm, probe, HV_BUS_MMIO, addr, 2, 0,
+						 HV_IOEVENTFD_F_DEASSIGN), 0);
+	else
+		assert_int_equal(ret, -EEXIST);
+	close(probe);
+	return ret == -EEXIST;
+}
+
+/* A guest configuration write to slot 1 through port 0xcf8/0xcfc. */
+static void cfg_write(struct hv_pci_host *h, uint32_t reg, uint32_t width, uint32_t val)
+{
+	uint64_t a = 0x80000000u | 1u << 11 | (reg & 0xfc), v = val;
+
+	assert_int_equal(hv_pci_host_conf1_io(h, 0, 4, true, &a), 0);
+	assert_int_equal(hv_pci_host_conf1_io(h, 4 + (reg & 3), width, true, &v), 0);
+}
+
+static void nop_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
+{
+	(void)opaque, (void)dev, (void)queue;
+}
+
+static const struct hv_virtio_dev_ops nop_ops = {
+	.size = sizeof(struct hv_virtio_dev_ops), .device_id = 0x42, .notify = nop_notify,
+};
+
+/* virtio-pci: a queue's notify eventfd is an ioeventfd at its notify
+ * address only while BAR 0 decodes there, inside the aperture. */
+static void test_virtio_pci_notify_follows_bar(void **state)
+{
+	struct hv_pci_host_config hc;
+	struct hv_virtio_dev_config dc;
+	struct hv_virtio_pci_config vc;
+	struct hv_pci_host *host;
+	struct hv_virtio_dev *dev;
+	struct hv_virtio_pci *vp;
+	struct fixture f;
+	uint64_t bar = APERTURE, moved = APERTURE + 0x100000;
+	int fd = new_eventfd();
+
+	(void)state;
+	fixture_setup(&f, NULL, NULL);
+	hv_pci_host_config_init(&hc);
+	hc.vm = f.vm;
+	hc.mmio_base = APERTURE;
+	hc.mmio_len = 0x10000000;
+	assert_int_equal(hv_pci_host_create(&hc, &host), 0);
+	hv_virtio_dev_config_init(&dc);
+	dc.ops = &nop_ops;
+	dc.vm = f.vm;
+	dc.nr_queues = 2;
+	assert_int_equal(hv_virtio_dev_create(&dc, &dev), 0);
+	hv_virtio_pci_config_init(&vc);
+	vc.host = host;
+	vc.slot = 1;
+	assert_int_equal(hv_virtio_pci_create(dev, &vc, &vp), 0);
+	/* Not decoding yet: recorded, not assigned. */
+	assert_int_equal(hv_virtio_dev_set_queue_notify_fd(dev, 1, fd), 0);
+	assert_false(notify_taken(f.vm, NOTIFY(bar, 1)));
+	cfg_write(host, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(notify_taken(f.vm, NOTIFY(bar, 1)));
+	assert_false(notify_taken(f.vm, NOTIFY(bar, 0))); /* no fd for queue 0 */
+	/* Moved: gone from the old address, at the new one. */
+	cfg_write(host, PCI_BAR0, 4, (uint32_t)moved);
+	assert_false(notify_taken(f.vm, NOTIFY(bar, 1)));
+	assert_true(notify_taken(f.vm, NOTIFY(moved, 1)));
+	/* Decoding off, then on again. */
+	cfg_write(host, PCI_COMMAND, 2, 0);
+	assert_false(notify_taken(f.vm, NOTIFY(moved, 1)));
+	cfg_write(host, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(notify_taken(f.vm, NOTIFY(moved, 1)));
+	/* Outside the aperture the host routes nothing: no ioeventfd either. */
+	cfg_write(host, PCI_BAR0, 4, 0x80000000u);
+	assert_false(notify_taken(f.vm, NOTIFY(0x80000000ull, 1)));
+	assert_false(notify_taken(f.vm, NOTIFY(moved, 1)));
+	cfg_write(host, PCI_BAR0, 4, (uint32_t)bar);
+	assert_true(notify_taken(f.vm, NOTIFY(bar, 1)));
+	/* The device takes it back, and gives it again while decoding. */
+	assert_int_equal(hv_virtio_dev_set_queue_notify_fd(dev, 1, -1), 0);
+	assert_false(notify_taken(f.vm, NOTIFY(bar, 1)));
+	assert_int_equal(hv_virtio_dev_set_queue_notify_fd(dev, 1, fd), 0);
+	assert_true(notify_taken(f.vm, NOTIFY(bar, 1)));
+	/* Destroying the transport removes it. */
+	hv_virtio_pci_destroy(vp);
+	assert_false(notify_taken(f.vm, NOTIFY(bar, 1)));
+	hv_virtio_dev_destroy(dev);
+	hv_pci_host_destroy(host);
+	fixture_teardown(&f);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_pio),
 		cmocka_unit_test(test_ioeventfd_refusals),
 		cmocka_unit_test(test_irqfd_delivers),
+		cmocka_unit_test(test_virtio_pci_notify_follows_bar),
 	};
 	return cmocka_run_group_tests_name("kvm_eventfd", tests, NULL, NULL);
 }

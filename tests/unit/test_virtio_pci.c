@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -433,6 +435,29 @@ static void test_create_errors(void **state)
 	hv_virtio_pci_destroy(NULL);
 }
 
+/* Without a VM there is no ioeventfd: the transport says so (as
+ * virtio-mmio does) and notifications stay on the BAR, wherever the guest
+ * moves it or while it turns decoding off and on. */
+static void test_notify_fd_without_vm(void **state)
+{
+	struct fix *f = *state;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(efd >= 0);
+	assert_null(f->vp->vm);
+	expect_err(hv_virtio_dev_set_queue_notify_fd(f->d.dev, 0, efd), -ENOTSUP, "eventfd");
+	assert_int_equal(f->d.q->notify_fd, -1);
+	expect_ret(hv_virtio_dev_set_queue_notify_fd(f->d.dev, 0, -1), 0);
+	expect_err(hv_virtio_dev_set_queue_notify_fd(f->d.dev, 1, efd), -EINVAL, "queue");
+	cfg_wr(&f->p, SLOT, 0x04, 2, 0);
+	cfg_wr(&f->p, SLOT, 0x10, 4, (uint32_t)BAR + 0x100000);
+	cfg_wr(&f->p, SLOT, 0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(f->vp->notify_base, 0);
+	assert_int_equal(rd(f, VPCI_NUM_QUEUES, 2) & 0xffff, 0xffff); /* nothing at the old place */
+	assert_int_equal(mem_rd(&f->p, BAR + 0x100000 + VPCI_NUM_QUEUES, 2), 1);
+	close(efd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_config_and_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_registers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notify_fd_without_vm, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
