@@ -75,6 +75,7 @@ struct hv_virtio_balloon_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-balloon" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* What the balloon knows (hv_virtio_balloon_get()). */

@@ -72,6 +72,7 @@ struct hv_virtio_console_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-console" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* Fill *cfg with its size and defaults (output_fd -1, timeout 1000 ms). */

@@ -70,6 +70,7 @@ struct hv_virtio_net_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs and the thread; NULL: "virtio-net" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* Fill *cfg with its size and defaults (random MAC). */

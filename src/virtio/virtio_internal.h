@@ -44,6 +44,11 @@ struct hv_virtq {
 	/* Device-chosen eventfd for this queue's notifications (-1: none),
 	 * under dev->lock; borrowed from the device. */
 	int notify_fd;
+	/* With an ioloop: the core's own eventfd for this queue (-1: none),
+	 * owned, and whether the loop watches it (set while a transport is
+	 * attached; atomic: read by the register path without locks). */
+	int loop_fd;
+	bool loop_on;
 };
 
 /* What the core needs from its transport.  Ops are called with dev->lock
@@ -87,6 +92,11 @@ struct hv_virtio_dev {
 	bool needs_reset_logged;
 	struct hv_virtio_transport transport; /* interrupt NULL: none attached */
 	struct hv_virtq *queues;  /* nr_queues */
+	struct hv_ioloop *ioloop; /* borrowed; NULL: notifications served on vCPUs */
+	/* Statistics (atomic), for tests: notifications that reached a
+	 * transport's register (a vCPU exit), and those served by the ioloop. */
+	uint64_t exit_notifies;
+	uint64_t loop_notifies;
 };
 
 /* The core, for transports (virtio_dev.c).  Callers hold no locks. */
@@ -113,6 +123,22 @@ void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, cons
  * every queue that has a notify fd; fd -1 on each when unwiring. */
 void hv_virtio_dev_wire_notify_fds(struct hv_virtio_dev *dev,
 				   const struct hv_virtio_transport *t, bool wire);
+/* The eventfd a transport should wire for queue q (dev->lock held): the
+ * device's own, else the ioloop's, else -1. */
+int hv_virtio_dev_queue_fd(const struct hv_virtio_dev *dev, uint32_t q);
+/* ioloop plumbing (virtio_ioloop.c).  Create/close the queues' eventfds;
+ * start/stop the loop watching them (no device lock held: stopping waits
+ * for a notify in progress, which may take it). */
+int hv_virtio_dev_loop_init(struct hv_virtio_dev *dev, struct hv_ioloop *loop);
+void hv_virtio_dev_loop_fini(struct hv_virtio_dev *dev);
+void hv_virtio_dev_loop_start(struct hv_virtio_dev *dev);
+void hv_virtio_dev_loop_stop(struct hv_virtio_dev *dev);
+/* A notification for queue q: to the loop if it watches q, else served
+ * here through ops->notify. */
+void hv_virtio_dev_kick(struct hv_virtio_dev *dev, uint32_t q);
+/* ops->notify for q, unless the device is not live (no DRIVER_OK, or
+ * DEVICE_NEEDS_RESET): those notifications are dropped. */
+void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q);
 /* ops->status if the device's ops table is recent enough to have one. */
 int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */
