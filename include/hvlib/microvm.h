@@ -129,7 +129,7 @@ struct hv_microvm_config {
 	uint64_t mem_bytes;        /* guest RAM; 0: 256 MiB; rounded up to 2 MiB */
 	uint32_t nr_vcpus;         /* 0: 1 */
 	int32_t console_out_fd;    /* guest console output to this fd (borrowed); -1: none */
-	hv_microvm_console_fn console_fn; /* or to this callback (vCPU threads) */
+	hv_microvm_console_fn console_fn; /* or to this callback (vCPU or I/O thread) */
 	void *console_opaque;
 	const uint32_t *pin_cpus;  /* vCPU i runs on host CPU pin_cpus[i]; NULL: unpinned */
 	uint32_t nr_pin_cpus;      /* entries in pin_cpus: 0, or nr_vcpus */

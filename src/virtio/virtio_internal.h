@@ -111,7 +111,8 @@ void hv_virtio_dev_set_driver_features(struct hv_virtio_dev *dev, uint32_t sel, 
 void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size);
 void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa);
 void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready);
-/* The driver notified queue q. */
+/* The driver notified queue q through the transport's register (a vCPU
+ * exit): counted, then hv_virtio_dev_kick(). */
 void hv_virtio_dev_notify(struct hv_virtio_dev *dev, uint32_t q);
 /* Guest config space access (bounds-checked here): reads outside are 0. */
 void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uint32_t width,

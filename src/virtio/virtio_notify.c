@@ -57,10 +57,11 @@ HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint3
 	if (t->interrupt && !t->set_notify_fd && fd >= 0)
 		ret = hv_err(-ENOTSUP, "%s: its transport cannot route queue notifications to an "
 				       "eventfd", dev->name);
-	else if (t->set_notify_fd)
+	else if (t->set_notify_fd) {
 		/* fd -1 hands the queue back to the ioloop's eventfd, if any. */
-		ret = t->set_notify_fd(t->opaque, queue, fd >= 0 ? fd
-					: dev->queues[queue].loop_on ? dev->queues[queue].loop_fd : -1);
+		dev->queues[queue].notify_fd = fd;
+		ret = t->set_notify_fd(t->opaque, queue, hv_virtio_dev_queue_fd(dev, queue));
+	}
 	dev->queues[queue].notify_fd = ret ? -1 : fd;
 	pthread_mutex_unlock(&dev->lock);
 	return ret ? hv_err_context(ret, "%s: queue %u notify eventfd", dev->name, queue) : 0;
