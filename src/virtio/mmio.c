@@ -15,9 +15,9 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <string.h>
 
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
@@ -299,6 +299,11 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 	}
 	*out = m;
 	return 0;
+}
+
+bool hv_virtio_mmio_uses_irqfd(const struct hv_virtio_mmio *m)
+{
+	return m->irq_fd >= 0;
 }
 
 HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)

@@ -147,6 +147,9 @@ void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
 /* (The used-buffer interrupt for one queue is the public
  * hv_virtio_dev_queue_interrupt(): queue_interrupt, or ISR_QUEUE.) */
 
+/* Whether virtio-mmio raises its line through a KVM irqfd (for tests). */
+bool hv_virtio_mmio_uses_irqfd(const struct hv_virtio_mmio *m);
+
 enum { HV_VIRTQ_ADDR_DESC = 0, HV_VIRTQ_ADDR_AVAIL = 1, HV_VIRTQ_ADDR_USED = 2 };
 
 /* Queue mechanics (virtq.c). */

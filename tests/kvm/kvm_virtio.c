@@ -14,7 +14,8 @@
  *    has MSI-X vectors (config + one per queue) and that they fired;
  *  - that the micro-VM's I/O thread served every device, and on virtio-mmio
  *    that no queue notification took the vCPU exit to the transport (KVM
- *    ioeventfds signalled the I/O thread directly).
+ *    ioeventfds signalled the I/O thread directly) and interrupts went
+ *    through KVM irqfds.
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -46,6 +47,7 @@ static char kernel[512], initrd[512], disk_a[512], disk_b[512];
  * register, and those the I/O thread served (the core's counters). */
 static uint64_t exit_notifies[HV_MICROVM_MAX_VIRTIO], loop_notifies[HV_MICROVM_MAX_VIRTIO];
 static uint32_t nr_devices;
+static bool mmio_irqfd[HV_MICROVM_MAX_VIRTIO];
 
 static uint8_t host_byte(size_t i)
 {
@@ -177,6 +179,7 @@ static int boot(struct console *con, struct hv_microvm_status *st, uint32_t tran
 						   __ATOMIC_RELAXED);
 		loop_notifies[i] = __atomic_load_n(&vm->virtio[i].dev->loop_notifies,
 						   __ATOMIC_RELAXED);
+		mmio_irqfd[i] = vm->virtio[i].mmio && hv_virtio_mmio_uses_irqfd(vm->virtio[i].mmio);
 	}
 	hv_microvm_destroy(vm);
 	return ret;
@@ -212,6 +215,8 @@ static void check_notify_paths(uint32_t transport)
 		if (transport == HV_MICROVM_TRANSPORT_MMIO && exit_notifies[i])
 			fail_msg("device %u: %llu notifications exited to the transport despite "
 				 "its ioeventfds", i, (unsigned long long)exit_notifies[i]);
+		if (transport == HV_MICROVM_TRANSPORT_MMIO && !mmio_irqfd[i])
+			fail_msg("device %u: virtio-mmio interrupts do not use an irqfd", i);
 	}
 }
 
