@@ -42,6 +42,7 @@
 #include "vcpu.h"
 #include "serial.h"
 #include "loader.h"
+#include "ioloop.h"
 #include "virtio.h"
 #include "virtio_vsock.h"
 #include "pci.h"

@@ -27,9 +27,12 @@
  * announced in the ACPI DSDT as LNRO0005 devices (Linux's virtio_mmio driver
  * finds them there): disks first, in order (/dev/vda, vdb, ...), then the
  * rng, the console, the network interfaces in order (eth0, eth1, ...),
- * vsock and the balloon.  Requests are served on the vCPU threads; each
- * network interface also has its own receive thread (hvlib/virtio_net.h);
- * vsock is served by the kernel's vhost-vsock.  With
+ * vsock and the balloon.  Requests are served on one I/O thread per
+ * micro-VM (hvlib/ioloop.h): the guest's queue notifications reach it
+ * through KVM ioeventfds without a vCPU exit to user space, and interrupts
+ * go back through KVM irqfds (on virtio-mmio).  Each network interface also
+ * has its own receive thread (hvlib/virtio_net.h); vsock is served by the
+ * kernel's vhost-vsock.  With
  * HV_MICROVM_TRANSPORT_PCI they are virtio-pci functions instead
  * (hvlib/virtio_pci.h), slots 1, 2, ... of a PCI host bridge announced in
  * the ACPI tables (an SSDT with the root bridge, MCFG for ECAM at
@@ -126,7 +129,7 @@ struct hv_microvm_config {
 	uint64_t mem_bytes;        /* guest RAM; 0: 256 MiB; rounded up to 2 MiB */
 	uint32_t nr_vcpus;         /* 0: 1 */
 	int32_t console_out_fd;    /* guest console output to this fd (borrowed); -1: none */
-	hv_microvm_console_fn console_fn; /* or to this callback (vCPU threads) */
+	hv_microvm_console_fn console_fn; /* or to this callback (vCPU or I/O thread) */
 	void *console_opaque;
 	const uint32_t *pin_cpus;  /* vCPU i runs on host CPU pin_cpus[i]; NULL: unpinned */
 	uint32_t nr_pin_cpus;      /* entries in pin_cpus: 0, or nr_vcpus */

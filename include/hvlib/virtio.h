@@ -32,13 +32,17 @@
  * (transport) -> run the guest -> stop the vCPUs -> hv_virtio_mmio_destroy()
  * -> destroy the device -> destroy the VM.
  *
- * Threading: transports run on vCPU threads, concurrently.  ops->notify runs
- * on the vCPU thread that wrote the queue's notify register, without hvlib
- * locks held; two vCPUs may notify the same queue at once, and pop/push are
- * safe against that (each queue has its own lock).  Requests are served
- * synchronously there: simple and correct; an I/O thread (later) would take
- * the notify, and ioeventfd/irqfd would replace the MMIO exit and
- * hv_vm_irq_line() without changing this interface.  ops->reset runs on the
+ * Threading: transports run on vCPU threads, concurrently.  Without an
+ * ioloop, ops->notify runs on the vCPU thread that wrote the queue's notify
+ * register; with one (hv_virtio_dev_config.ioloop), on the ioloop's thread:
+ * the notification reaches a per-queue eventfd (a KVM ioeventfd where the
+ * transport supports it, so the vCPU never leaves the kernel; otherwise the
+ * transport's register write signals it), and the loop calls ops->notify.
+ * Either way without hvlib locks held.  Without an ioloop two vCPUs may
+ * notify the same queue at once; pop/push are safe against that (each queue
+ * has its own lock), as against device threads pushing meanwhile.
+ * Transports raise interrupts through a KVM irqfd where they can
+ * (virtio-mmio), else hv_vm_irq_line().  ops->reset runs on the
  * vCPU thread that reset the device, after every queue has been stopped,
  * with the device's lock held: it may wait for a device thread only while
  * that thread holds nothing but its own locks (interrupts,
@@ -64,6 +68,7 @@
 
 #include "bus.h"
 #include "common.h"
+#include "ioloop.h"
 #include "mem.h"
 #include "vm.h"
 
@@ -147,6 +152,12 @@ struct hv_virtio_dev_config {
 	uint32_t nr_queues;     /* 1 .. HV_VIRTIO_MAX_QUEUES */
 	uint32_t queue_max_size; /* 1 .. HV_VIRTQ_MAX_SIZE; 0: 256 */
 	const char *name;       /* for log messages ("virtio-blk0"); copied; NULL: "virtio" */
+	/* Appended: serve queue notifications on this I/O thread (borrowed:
+	 * it must outlive the device).  hvlib gives each queue an eventfd, which
+	 * the transport has KVM signal directly (ioeventfd) where it can, and
+	 * calls ops->notify from the loop when it fires.  NULL: ops->notify runs
+	 * on the vCPU thread that wrote the notify register. */
+	struct hv_ioloop *ioloop;
 };
 
 /* Fill *cfg with its size and defaults. */
@@ -324,6 +335,7 @@ struct hv_virtio_blk_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-blk" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 HV_EXPORT void hv_virtio_blk_config_init(struct hv_virtio_blk_config *cfg);
@@ -344,6 +356,7 @@ struct hv_virtio_rng_config {
 	struct hv_vm *vm;
 	struct hv_mem *mem;
 	const char *name;       /* NULL: "virtio-rng" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 HV_EXPORT void hv_virtio_rng_config_init(struct hv_virtio_rng_config *cfg);

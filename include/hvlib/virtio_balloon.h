@@ -23,7 +23,7 @@
  *
  * Ownership: the config is copied; create() gives the caller the balloon
  * until destroy(); hv_virtio_balloon_dev() is owned by the balloon.
- * Threading: queues are served on vCPU threads (see hvlib/virtio.h);
+ * Threading: queues are served on vCPU or ioloop threads (hvlib/virtio.h);
  * set_target, request_stats and get may be called from any thread at any
  * time while the balloon exists (they take the balloon's own lock and never
  * wait for the guest).
@@ -75,6 +75,7 @@ struct hv_virtio_balloon_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-balloon" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* What the balloon knows (hv_virtio_balloon_get()). */

@@ -26,11 +26,12 @@
  *
  * Threading: hv_virtio_console_input() and hv_virtio_console_set_size() may
  * be called from any thread, concurrently with the guest, until destroy
- * begins.  The output callback runs on the vCPU thread that notified the
- * transmit queue (or wrote the emergency-write register), one call at a
+ * begins.  The output callback runs on the thread serving the transmit
+ * queue's notifications (the vCPU that notified it, or the device's ioloop
+ * thread when it has one; emergency writes: the vCPU), one call at a
  * time per device (a lock keeps the bytes in guest order); it must not call
  * back into this device.  Interrupts are raised from whichever thread
- * delivered input (a vCPU thread, or the caller of
+ * delivered input (a vCPU or ioloop thread, or the caller of
  * hv_virtio_console_input()).
  *
  * Ownership: the config is copied; output_fd is borrowed and must stay open
@@ -72,6 +73,7 @@ struct hv_virtio_console_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-console" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* Fill *cfg with its size and defaults (output_fd -1, timeout 1000 ms). */

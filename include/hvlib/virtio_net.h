@@ -18,7 +18,8 @@
  * multiqueue.
  *
  * Transmit: on a transmitq notify, each chain (virtio-net header + frame) is
- * written to the tap with one writev(), on the notifying vCPU thread.
+ * written to the tap with one writev(), on the thread serving notifications
+ * (the notifying vCPU, or the ioloop thread: hvlib/virtio.h).
  * Receive: the device owns an I/O thread ("hv-net-rx") that polls the tap
  * and an eventfd.  It reads each frame and copies it into the guest's
  * receive chains (several with MRG_RXBUF), then interrupts.  While the guest
@@ -32,7 +33,7 @@
  * ...) -> run the guest -> stop the vCPUs -> hv_virtio_mmio_destroy() ->
  * hv_virtio_net_destroy() (stops and joins the thread, closes the tap).
  *
- * Threading: the device's ops run on vCPU threads (virtio.h); its receive
+ * Threading: the device's ops run on vCPU or ioloop threads (virtio.h); its receive
  * side on its own thread, which takes only the queue locks of the core and
  * raises interrupts from there.  No callback reaches the embedder.  A driver
  * reset waits for a receive copy in progress, so no buffer of the old driver
@@ -70,6 +71,7 @@ struct hv_virtio_net_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs and the thread; NULL: "virtio-net" */
+	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
 };
 
 /* Fill *cfg with its size and defaults (random MAC). */

@@ -18,6 +18,7 @@ struct hv_virtio_mmio;
 struct hv_virtio_pci;
 struct hv_pci_host;
 struct hv_virtio_console;
+struct hv_ioloop;
 
 /* One virtio device of the micro-VM: the device, the backend that owns it
  * (a struct hv_virtio_blk, hv_virtio_rng, ...: destroyed through
@@ -44,6 +45,7 @@ struct hv_microvm {
 	struct hv_pci_host *pci_host;  /* with HV_MICROVM_TRANSPORT_PCI */
 	struct hv_virtio_balloon *balloon; /* in virtio[], or NULL */
 	struct hv_virtio_console *vcon; /* the console, with HV_MICROVM_CONSOLE_VIRTIO; in virtio[] */
+	struct hv_ioloop *ioloop;      /* serves the virtio queues (not vsock's); NULL: none */
 
 	/* Filled by the arch platform for the loader. */
 	struct hv_e820_range mem_ranges[HV_MICROVM_MAX_MEM_RANGES];

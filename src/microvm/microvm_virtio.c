@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hvlib/ioloop.h"
 #include "hvlib/virtio.h"
 #include "hvlib/virtio_vsock.h"
 #include "hvlib/virtio_pci.h"
@@ -131,6 +132,7 @@ static int add_disk(struct hv_microvm *m, const struct hv_microvm_disk *d, uint3
 	bc.serial = d->serial;
 	bc.flags = (d->flags & HV_MICROVM_DISK_F_READONLY) ? HV_VIRTIO_BLK_F_READONLY : 0;
 	bc.vm = m->vm;
+	bc.ioloop = m->ioloop;
 	snprintf(v->name, sizeof(v->name), "virtio-blk%u", i);
 	bc.name = v->name;
 	ret = hv_virtio_blk_create(&bc, &blk);
@@ -149,6 +151,7 @@ static int add_rng(struct hv_microvm *m)
 
 	hv_virtio_rng_config_init(&rc);
 	rc.vm = m->vm;
+	rc.ioloop = m->ioloop;
 	ret = hv_virtio_rng_create(&rc, &rng);
 	if (ret)
 		return ret;
@@ -180,6 +183,7 @@ static int add_console(struct hv_microvm *m, const struct hv_microvm_config *cfg
 	cc.opaque = cfg->console_opaque;
 	cc.output_fd = cfg->console_fn ? -1 : cfg->console_out_fd;
 	cc.vm = m->vm;
+	cc.ioloop = m->ioloop;
 	snprintf(v->name, sizeof(v->name), "virtio-console");
 	cc.name = v->name;
 	ret = hv_virtio_console_create(&cc, &con);
@@ -204,6 +208,7 @@ static int add_net(struct hv_microvm *m, const struct hv_microvm_net *n, uint32_
 		memcpy(nc.mac, n->mac, sizeof(nc.mac));
 	}
 	nc.vm = m->vm;
+	nc.ioloop = m->ioloop;
 	snprintf(v->name, sizeof(v->name), "virtio-net%u", i);
 	nc.name = v->name;
 	ret = hv_virtio_net_create(&nc, &net);
@@ -240,6 +245,7 @@ static int add_balloon(struct hv_microvm *m)
 
 	hv_virtio_balloon_config_init(&bc);
 	bc.vm = m->vm;
+	bc.ioloop = m->ioloop;
 	ret = hv_virtio_balloon_create(&bc, &bal);
 	if (ret)
 		return ret;
@@ -257,6 +263,15 @@ HV_EXPORT struct hv_virtio_balloon *hv_microvm_balloon(struct hv_microvm *m)
 int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_config *cfg)
 {
 	int ret = 0;
+
+	/* One I/O thread serves every device's queue notifications (vsock has
+	 * vhost's threads instead). */
+	if (cfg->nr_disks || cfg->nr_nets || cfg->console == HV_MICROVM_CONSOLE_VIRTIO ||
+	    (cfg->flags & (HV_MICROVM_F_RNG | HV_MICROVM_F_BALLOON))) {
+		ret = hv_ioloop_create(&m->ioloop);
+		if (ret)
+			return hv_err_context(ret, "the virtio I/O thread");
+	}
 
 	for (uint32_t i = 0; i < cfg->nr_disks && !ret; i++)
 		ret = add_disk(m, &cfg->disks[i], i);
@@ -284,6 +299,9 @@ void hv_microvm_destroy_virtio(struct hv_microvm *m)
 	m->pci_host = NULL;
 	for (uint32_t i = 0; i < m->nr_virtio; i++)
 		m->virtio[i].destroy_backend(m->virtio[i].backend);
+	/* Last: the transports' teardown waited for the notifies it ran. */
+	hv_ioloop_destroy(m->ioloop);
+	m->ioloop = NULL;
 	m->nr_virtio = 0;
 	m->balloon = NULL;
 	m->vcon = NULL;

@@ -165,6 +165,7 @@ HV_EXPORT int hv_virtio_balloon_create(const struct hv_virtio_balloon_config *cf
 	dc.ops = &bal_ops;
 	dc.opaque = bal;
 	dc.vm = cfg->vm;
+	dc.ioloop = cfg->ioloop;
 	dc.mem = bal->mem;
 	dc.nr_queues = BAL_NR_QUEUES;
 	dc.queue_max_size = BAL_QUEUE_SIZE;

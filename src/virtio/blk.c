@@ -252,6 +252,7 @@ HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *cfg,
 	dc.ops = &blk_ops;
 	dc.opaque = blk;
 	dc.vm = cfg->vm;
+	dc.ioloop = cfg->ioloop;
 	dc.mem = cfg->mem;
 	dc.features = blk->read_only ? VIRTIO_BLK_F_RO : 0;
 	dc.queue_max_size = BLK_QUEUE_SIZE;

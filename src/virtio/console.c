@@ -296,6 +296,7 @@ HV_EXPORT int hv_virtio_console_create(const struct hv_virtio_console_config *cf
 	dc.ops = &con_ops;
 	dc.opaque = con;
 	dc.vm = cfg->vm;
+	dc.ioloop = cfg->ioloop;
 	dc.mem = cfg->mem;
 	dc.features = cfg->cols ? VIRTIO_CONSOLE_F_SIZE : 0;
 	dc.nr_queues = 2;

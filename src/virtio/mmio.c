@@ -6,8 +6,9 @@
  * config space (0x100 on) is bounds-checked by the core.
  *
  * The interrupt is edge-triggered: every new ISR bit pulses the line, and
- * the guest acknowledges through InterruptACK.  An irqfd would replace the
- * pulse one for one.  A device may route a queue's notifications to an
+ * the guest acknowledges through InterruptACK.  Where KVM has irqfds the
+ * pulse is one eventfd write (KVM pulses the line), else two
+ * KVM_IRQ_LINE calls.  A device may route a queue's notifications to an
  * eventfd (hv_virtio_dev_set_queue_notify_fd()): a KVM ioeventfd on
  * QueueNotify, 4 bytes, datamatch = queue index, so those writes never
  * leave the kernel; other queues still reach hv_virtio_mmio_io().
@@ -15,6 +16,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
@@ -50,6 +53,7 @@ struct hv_virtio_mmio {
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint32_t isr;               /* atomic: InterruptStatus */
 	int *notify_fds;            /* per queue, the ioeventfd assigned (-1: none); dev->lock */
+	int irq_fd;                 /* KVM irqfd pulsing cfg.irq, or -1: hv_vm_irq_line() */
 };
 
 static void mmio_interrupt(void *opaque, uint32_t isr_bits)
@@ -60,7 +64,9 @@ static void mmio_interrupt(void *opaque, uint32_t isr_bits)
 	__atomic_or_fetch(&m->isr, isr_bits, __ATOMIC_SEQ_CST);
 	/* The ISR bit is set before the edge, so the handler the edge starts
 	 * always finds it (its InterruptStatus read follows the interrupt). */
-	if (m->cfg.set_irq) {
+	if (m->irq_fd >= 0) {
+		eventfd_write(m->irq_fd, 1); /* cannot fail short of 2^64 - 1 pulses pending */
+	} else if (m->cfg.set_irq) {
 		m->cfg.set_irq(m->cfg.irq_opaque, m->cfg.irq, 1);
 		m->cfg.set_irq(m->cfg.irq_opaque, m->cfg.irq, 0);
 	} else {
@@ -219,6 +225,35 @@ static int check_config(const struct hv_virtio_mmio_config *cfg)
 	return 0;
 }
 
+/* An irqfd for the VM's own line, when KVM has them (KVM_CAP_IRQFD and an
+ * in-kernel irqchip); -1 otherwise, and interrupts take hv_vm_irq_line(). */
+static int open_irqfd(const struct hv_virtio_mmio_config *cfg, struct hv_virtio_dev *dev)
+{
+	int fd, ret;
+
+	if (cfg->set_irq || !cfg->vm)
+		return -1;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	ret = hv_vm_irqfd(cfg->vm, fd, cfg->irq, -1, 0);
+	if (ret) {
+		hv_virtio_dev_logf(dev, HV_LOG_DEBUG, "interrupts through KVM_IRQ_LINE: %s",
+				   hv_last_error());
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void close_irqfd(struct hv_virtio_mmio *m)
+{
+	if (m->irq_fd < 0)
+		return;
+	hv_vm_irqfd(m->cfg.vm, m->irq_fd, m->cfg.irq, -1, HV_IRQFD_F_DEASSIGN);
+	close(m->irq_fd);
+}
+
 HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 				    const struct hv_virtio_mmio_config *cfg,
 				    struct hv_virtio_mmio **out)
@@ -243,6 +278,7 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 		m->notify_fds[q] = -1;
 	m->dev = dev;
 	m->cfg = *cfg;
+	m->irq_fd = open_irqfd(cfg, dev);
 	m->bus = cfg->bus ? cfg->bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
 	memset(&t, 0, sizeof(t));
 	t.interrupt = mmio_interrupt;
@@ -255,6 +291,7 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 			      &m->bus_handle);
 	if (ret) {
 		hv_virtio_dev_set_transport(dev, NULL);
+		close_irqfd(m);
 		free(m->notify_fds);
 		free(m);
 		return hv_err_context(ret, "%s at 0x%llx", dev->name,
@@ -264,6 +301,11 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 	return 0;
 }
 
+bool hv_virtio_mmio_uses_irqfd(const struct hv_virtio_mmio *m)
+{
+	return m->irq_fd >= 0;
+}
+
 HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)
 {
 	if (!m)
@@ -271,6 +313,7 @@ HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)
 	/* Once unregistered, no vCPU is inside hv_virtio_mmio_io() any more. */
 	hv_bus_unregister(m->bus, m->bus_handle);
 	hv_virtio_dev_set_transport(m->dev, NULL); /* also drops the ioeventfds */
+	close_irqfd(m); /* after: no interrupt is in flight any more */
 	free(m->notify_fds);
 	free(m);
 }

@@ -176,6 +176,7 @@ static int create(const struct hv_virtio_net_config *cfg, int fd, bool is_tap,
 	dc.ops = &net_ops;
 	dc.opaque = net;
 	dc.vm = cfg->vm;
+	dc.ioloop = cfg->ioloop;
 	dc.mem = cfg->mem;
 	dc.nr_queues = 2;
 	dc.queue_max_size = NET_QUEUE_SIZE;

@@ -81,6 +81,7 @@ HV_EXPORT int hv_virtio_rng_create(const struct hv_virtio_rng_config *cfg,
 	dc.ops = &rng_ops;
 	dc.opaque = rng;
 	dc.vm = cfg->vm;
+	dc.ioloop = cfg->ioloop;
 	dc.mem = cfg->mem;
 	dc.queue_max_size = RNG_QUEUE_SIZE;
 	dc.name = cfg->name ? cfg->name : "virtio-rng";

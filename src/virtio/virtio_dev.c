@@ -27,6 +27,8 @@
 #define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
+/* The config as first published, before ioloop was appended. */
+#define HV_VIRTIO_DEV_CONFIG_V1_SIZE offsetof(struct hv_virtio_dev_config, ioloop)
 /* The ops table as first published, before status was appended. */
 #define HV_VIRTIO_OPS_V1_SIZE offsetof(struct hv_virtio_dev_ops, status)
 
@@ -42,10 +44,10 @@ static int check_config(const struct hv_virtio_dev_config *cfg)
 {
 	const struct hv_virtio_dev_ops *ops = cfg ? cfg->ops : NULL;
 
-	if (!cfg || cfg->size < sizeof(*cfg))
+	if (!cfg || cfg->size < HV_VIRTIO_DEV_CONFIG_V1_SIZE)
 		return hv_err(-EINVAL, "virtio device config: size %u is smaller than %zu (call "
 				       "hv_virtio_dev_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
+			      HV_VIRTIO_DEV_CONFIG_V1_SIZE);
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio device config: unknown flags 0x%x", cfg->flags);
 	if (!ops || ops->size < HV_VIRTIO_OPS_V1_SIZE)
@@ -98,13 +100,21 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 			goto fail_queues;
 		else
 			dev->queues[i].notify_fd = -1;
+	ret = hv_virtio_dev_loop_init(dev, cfg->size >= sizeof(*cfg) ? cfg->ioloop : NULL);
+	if (ret)
+		goto fail_loop;
 	*out = dev;
 	return 0;
 
 fail_queues:
+	ret = hv_err(-ENOMEM, "allocating a virtio device");
+fail_loop:
 	while (i--)
 		hv_virtq_fini(&dev->queues[i]);
 	pthread_mutex_destroy(&dev->lock);
+	free(dev->queues);
+	free(dev);
+	return ret;
 fail_alloc:
 	free(dev->queues);
 	free(dev);
@@ -115,6 +125,7 @@ HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 {
 	if (!dev)
 		return;
+	hv_virtio_dev_loop_fini(dev); /* the transport is gone: no notify runs */
 	for (uint32_t i = 0; i < dev->nr_queues; i++)
 		hv_virtq_fini(&dev->queues[i]);
 	pthread_mutex_destroy(&dev->lock);
@@ -124,6 +135,10 @@ HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 
 void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virtio_transport *t)
 {
+	/* The loop watches the queue eventfds before the transport wires them,
+	 * and stops only once they are unwired (see virtio_ioloop.c). */
+	if (t)
+		hv_virtio_dev_loop_start(dev);
 	pthread_mutex_lock(&dev->lock);
 	hv_virtio_dev_wire_notify_fds(dev, &dev->transport, false);
 	if (t)
@@ -132,6 +147,8 @@ void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virt
 		memset(&dev->transport, 0, sizeof(dev->transport));
 	hv_virtio_dev_wire_notify_fds(dev, &dev->transport, true);
 	pthread_mutex_unlock(&dev->lock);
+	if (!t)
+		hv_virtio_dev_loop_stop(dev);
 }
 
 HV_EXPORT struct hv_virtq *hv_virtio_dev_queue(struct hv_virtio_dev *dev, uint32_t index)
@@ -239,7 +256,7 @@ static void replay_early_kicks(struct hv_virtio_dev *dev)
 			  le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
 		pthread_mutex_unlock(&q->lock);
 		if (pending)
-			hv_virtio_dev_notify(dev, i);
+			hv_virtio_dev_kick(dev, i);
 	}
 }
 

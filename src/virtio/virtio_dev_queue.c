@@ -82,15 +82,10 @@ void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool r
 
 void hv_virtio_dev_notify(struct hv_virtio_dev *dev, uint32_t q)
 {
-	uint32_t status = hv_virtio_dev_status(dev);
-
-	/* Notifications before DRIVER_OK, for absent queues, or after the
-	 * device broke are dropped: the driver will reset us. */
-	if (q >= dev->nr_queues || !(status & HV_VIRTIO_STATUS_DRIVER_OK) ||
-	    (status & HV_VIRTIO_STATUS_NEEDS_RESET))
+	if (q >= dev->nr_queues)
 		return;
-	if (dev->ops->notify)
-		dev->ops->notify(dev->opaque, dev, q);
+	__atomic_add_fetch(&dev->exit_notifies, 1, __ATOMIC_RELAXED);
+	hv_virtio_dev_kick(dev, q);
 }
 
 void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uint32_t width,

@@ -44,6 +44,11 @@ struct hv_virtq {
 	/* Device-chosen eventfd for this queue's notifications (-1: none),
 	 * under dev->lock; borrowed from the device. */
 	int notify_fd;
+	/* With an ioloop: the core's own eventfd for this queue (-1: none),
+	 * owned, and whether the loop watches it (set while a transport is
+	 * attached; atomic: read by the register path without locks). */
+	int loop_fd;
+	bool loop_on;
 };
 
 /* What the core needs from its transport.  Ops are called with dev->lock
@@ -88,6 +93,11 @@ struct hv_virtio_dev {
 	bool needs_reset_logged;
 	struct hv_virtio_transport transport; /* interrupt NULL: none attached */
 	struct hv_virtq *queues;  /* nr_queues */
+	struct hv_ioloop *ioloop; /* borrowed; NULL: notifications served on vCPUs */
+	/* Statistics (atomic), for tests: notifications that reached a
+	 * transport's register (a vCPU exit), and those served by the ioloop. */
+	uint64_t exit_notifies;
+	uint64_t loop_notifies;
 };
 
 /* The core, for transports (virtio_dev.c).  Callers hold no locks. */
@@ -102,7 +112,8 @@ void hv_virtio_dev_set_driver_features(struct hv_virtio_dev *dev, uint32_t sel, 
 void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size);
 void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa);
 void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready);
-/* The driver notified queue q. */
+/* The driver notified queue q through the transport's register (a vCPU
+ * exit): counted, then hv_virtio_dev_kick(). */
 void hv_virtio_dev_notify(struct hv_virtio_dev *dev, uint32_t q);
 /* Guest config space access (bounds-checked here): reads outside are 0. */
 void hv_virtio_dev_config_access(struct hv_virtio_dev *dev, uint32_t offset, uint32_t width,
@@ -114,12 +125,31 @@ void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, cons
  * every queue that has a notify fd; fd -1 on each when unwiring. */
 void hv_virtio_dev_wire_notify_fds(struct hv_virtio_dev *dev,
 				   const struct hv_virtio_transport *t, bool wire);
+/* The eventfd a transport should wire for queue q (dev->lock held): the
+ * device's own, else the ioloop's, else -1. */
+int hv_virtio_dev_queue_fd(const struct hv_virtio_dev *dev, uint32_t q);
+/* ioloop plumbing (virtio_ioloop.c).  Create/close the queues' eventfds;
+ * start/stop the loop watching them (no device lock held: stopping waits
+ * for a notify in progress, which may take it). */
+int hv_virtio_dev_loop_init(struct hv_virtio_dev *dev, struct hv_ioloop *loop);
+void hv_virtio_dev_loop_fini(struct hv_virtio_dev *dev);
+void hv_virtio_dev_loop_start(struct hv_virtio_dev *dev);
+void hv_virtio_dev_loop_stop(struct hv_virtio_dev *dev);
+/* A notification for queue q: to the loop if it watches q, else served
+ * here through ops->notify. */
+void hv_virtio_dev_kick(struct hv_virtio_dev *dev, uint32_t q);
+/* ops->notify for q, unless the device is not live (no DRIVER_OK, or
+ * DEVICE_NEEDS_RESET): those notifications are dropped. */
+void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q);
 /* ops->status if the device's ops table is recent enough to have one. */
 int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */
 void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits);
 /* (The used-buffer interrupt for one queue is the public
  * hv_virtio_dev_queue_interrupt(): queue_interrupt, or ISR_QUEUE.) */
+
+/* Whether virtio-mmio raises its line through a KVM irqfd (for tests). */
+bool hv_virtio_mmio_uses_irqfd(const struct hv_virtio_mmio *m);
 
 enum { HV_VIRTQ_ADDR_DESC = 0, HV_VIRTQ_ADDR_AVAIL = 1, HV_VIRTQ_ADDR_USED = 2 };
 

@@ -19,7 +19,7 @@ void hv_virtio_dev_wire_notify_fds(struct hv_virtio_dev *dev,
 	if (!t->set_notify_fd)
 		return;
 	for (uint32_t q = 0; q < dev->nr_queues; q++) {
-		int fd = dev->queues[q].notify_fd;
+		int fd = hv_virtio_dev_queue_fd(dev, q);
 
 		if (fd < 0)
 			continue;
@@ -57,8 +57,11 @@ HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint3
 	if (t->interrupt && !t->set_notify_fd && fd >= 0)
 		ret = hv_err(-ENOTSUP, "%s: its transport cannot route queue notifications to an "
 				       "eventfd", dev->name);
-	else if (t->set_notify_fd)
-		ret = t->set_notify_fd(t->opaque, queue, fd);
+	else if (t->set_notify_fd) {
+		/* fd -1 hands the queue back to the ioloop's eventfd, if any. */
+		dev->queues[queue].notify_fd = fd;
+		ret = t->set_notify_fd(t->opaque, queue, hv_virtio_dev_queue_fd(dev, queue));
+	}
 	dev->queues[queue].notify_fd = ret ? -1 : fd;
 	pthread_mutex_unlock(&dev->lock);
 	return ret ? hv_err_context(ret, "%s: queue %u notify eventfd", dev->name, queue) : 0;

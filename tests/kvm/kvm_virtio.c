@@ -11,7 +11,11 @@
  *  - the read-only disk refuses writes and is unchanged;
  *  - the serial id, the capacity, and bytes from the rng;
  *  - the transport the guest found them on, and on PCI that every device
- *    has MSI-X vectors (config + one per queue) and that they fired.
+ *    has MSI-X vectors (config + one per queue) and that they fired;
+ *  - that the micro-VM's I/O thread served every device, and on virtio-mmio
+ *    that no queue notification took the vCPU exit to the transport (KVM
+ *    ioeventfds signalled the I/O thread directly) and interrupts went
+ *    through KVM irqfds.
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -28,6 +32,8 @@
 
 #include "hvlib/hvlib.h"
 #include "kvm/guest_util.h"
+#include "microvm/microvm_internal.h"
+#include "virtio/virtio_internal.h"
 
 #define BOOT_TIMEOUT_MS (300 * 1000) /* nested KVM under TCG is slow */
 #define MIB (1u << 20)
@@ -36,6 +42,12 @@
 #define GUEST_LINE "HVLIB-GUEST-PATTERN-0123456789\n"
 
 static char kernel[512], initrd[512], disk_a[512], disk_b[512];
+
+/* Per device of the last boot: notifications that exited to the transport's
+ * register, and those the I/O thread served (the core's counters). */
+static uint64_t exit_notifies[HV_MICROVM_MAX_VIRTIO], loop_notifies[HV_MICROVM_MAX_VIRTIO];
+static uint32_t nr_devices;
+static bool mmio_irqfd[HV_MICROVM_MAX_VIRTIO];
 
 static uint8_t host_byte(size_t i)
 {
@@ -161,6 +173,14 @@ static int boot(struct console *con, struct hv_microvm_status *st, uint32_t tran
 		ret = hv_microvm_wait(vm, BOOT_TIMEOUT_MS, st);
 	if (ret)
 		fprintf(stderr, "boot: %s\n", hv_last_error());
+	nr_devices = vm ? vm->nr_virtio : 0;
+	for (uint32_t i = 0; i < nr_devices; i++) {
+		exit_notifies[i] = __atomic_load_n(&vm->virtio[i].dev->exit_notifies,
+						   __ATOMIC_RELAXED);
+		loop_notifies[i] = __atomic_load_n(&vm->virtio[i].dev->loop_notifies,
+						   __ATOMIC_RELAXED);
+		mmio_irqfd[i] = vm->virtio[i].mmio && hv_virtio_mmio_uses_irqfd(vm->virtio[i].mmio);
+	}
 	hv_microvm_destroy(vm);
 	return ret;
 }
@@ -181,6 +201,23 @@ static void check_guest_write(void)
 		if (a[i] != host_byte(i))
 			fail_msg("disk A byte %zu changed: 0x%02x", i, a[i]);
 	free(a);
+}
+
+static void check_notify_paths(uint32_t transport)
+{
+	assert_int_equal(nr_devices, 3);
+	for (uint32_t i = 0; i < nr_devices; i++) {
+		printf("device %u: %llu notifications served by the I/O thread, %llu took a vCPU "
+		       "exit\n", i, (unsigned long long)loop_notifies[i],
+		       (unsigned long long)exit_notifies[i]);
+		if (!loop_notifies[i])
+			fail_msg("device %u: the I/O thread served nothing", i);
+		if (transport == HV_MICROVM_TRANSPORT_MMIO && exit_notifies[i])
+			fail_msg("device %u: %llu notifications exited to the transport despite "
+				 "its ioeventfds", i, (unsigned long long)exit_notifies[i]);
+		if (transport == HV_MICROVM_TRANSPORT_MMIO && !mmio_irqfd[i])
+			fail_msg("device %u: virtio-mmio interrupts do not use an irqfd", i);
+	}
 }
 
 static void disks_and_rng(uint32_t transport)
@@ -226,6 +263,7 @@ static void disks_and_rng(uint32_t transport)
 		expect_marker(con, "HVLIB-VIRTIO-BUS", "mmio");
 		expect_marker(con, "HVLIB-MSI-VECTORS", "0");
 	}
+	check_notify_paths(transport);
 	check_guest_write();
 	b = read_image(disk_b, DISK_B_BYTES);
 	for (size_t i = 0; i < DISK_B_BYTES; i++)
