@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "hvlib/ioloop.h"
+#include "unit/unit_util.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
@@ -43,24 +44,6 @@ struct watch {
 	int cb_ret;          /* result of that remove/add */
 };
 
-static void sleep_us(long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Wait (up to 5 s) for *p to reach at least want. */
-static bool wait_for(int *p, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (LOAD(*p) >= want)
-			return true;
-		sleep_us(1000);
-	}
-	return false;
-}
-
 static void on_ready(void *opaque, int fd, uint32_t events)
 {
 	struct watch *w = opaque;
@@ -71,7 +54,7 @@ static void on_ready(void *opaque, int fd, uint32_t events)
 		__atomic_add_fetch(&w->bad, 1, __ATOMIC_SEQ_CST);
 	eventfd_read(fd, &v);
 	if (w->sleep_us)
-		sleep_us(w->sleep_us);
+		test_sleep_us(w->sleep_us);
 	if (w->victim) {
 		w->cb_ret = hv_ioloop_remove(w->loop, w->victim->fd);
 		STORE(w->victim->magic, 0);
@@ -129,8 +112,8 @@ static void test_calls_and_errors(void **state)
 	watch_init(&w, loop);
 	watch_add(&w);
 	assert_int_equal(eventfd_write(w.fd, 1), 0);
-	assert_true(wait_for(&w.calls, 1));
-	sleep_us(20000);
+	assert_true(wait_at_least(&w.calls, 1));
+	test_sleep_us(20000);
 	assert_int_equal(LOAD(w.calls), 1); /* read in the callback: not ready any more */
 	assert_int_equal(hv_ioloop_add(loop, w.fd, HV_IOLOOP_IN, on_ready, &w), -EEXIST);
 	assert_int_equal(hv_ioloop_add(loop, -1, HV_IOLOOP_IN, on_ready, &w), -EINVAL);
@@ -144,7 +127,7 @@ static void test_calls_and_errors(void **state)
 	watch_remove(&w);
 	assert_int_equal(hv_ioloop_remove(loop, w.fd), -ENOENT);
 	assert_int_equal(eventfd_write(w.fd, 1), 0);
-	sleep_us(20000);
+	test_sleep_us(20000);
 	assert_int_equal(LOAD(w.calls), 1);
 	assert_int_equal(w.bad, 0);
 	hv_ioloop_destroy(loop);
@@ -164,12 +147,12 @@ static void test_remove_waits_for_callback(void **state)
 	w.sleep_us = 100000;
 	watch_add(&w);
 	assert_int_equal(eventfd_write(w.fd, 1), 0);
-	assert_true(wait_for(&w.in_cb, 1));
+	assert_true(wait_at_least(&w.in_cb, 1));
 	watch_remove(&w);
 	assert_int_equal(LOAD(w.in_cb), 0);
 	assert_int_equal(LOAD(w.calls), 1);
 	assert_int_equal(eventfd_write(w.fd, 1), 0);
-	sleep_us(20000);
+	test_sleep_us(20000);
 	assert_int_equal(LOAD(w.calls), 1);
 	assert_int_equal(w.bad, 0);
 	hv_ioloop_destroy(loop);
@@ -194,7 +177,7 @@ static void test_remove_and_add_inside_callback(void **state)
 	watch_add(&a);
 	assert_int_equal(eventfd_write(b.fd, 1), 0);
 	assert_int_equal(eventfd_write(a.fd, 1), 0);
-	assert_true(wait_for(&a.calls, 1));
+	assert_true(wait_at_least(&a.calls, 1));
 	assert_int_equal(a.cb_ret, 0);
 	/* b may have run before a removed it, but never after. */
 	assert_int_equal(b.bad, 0);
@@ -202,13 +185,13 @@ static void test_remove_and_add_inside_callback(void **state)
 	a.victim = &a;
 	a.child = &c;
 	assert_int_equal(eventfd_write(a.fd, 1), 0);
-	assert_true(wait_for(&a.calls, 2));
+	assert_true(wait_at_least(&a.calls, 2));
 	assert_int_equal(a.cb_ret, 0);
 	assert_int_equal(hv_ioloop_remove(loop, a.fd), -ENOENT);
 	assert_int_equal(eventfd_write(c.fd, 1), 0);
-	assert_true(wait_for(&c.calls, 1));
+	assert_true(wait_at_least(&c.calls, 1));
 	assert_int_equal(eventfd_write(a.fd, 1), 0);
-	sleep_us(20000);
+	test_sleep_us(20000);
 	assert_int_equal(LOAD(a.calls), 2);
 	assert_int_equal(a.bad + b.bad + c.bad, 0);
 	watch_remove(&c);
@@ -305,7 +288,7 @@ static void test_destroy_with_fds(void **state)
 	watch_add(&a);
 	watch_add(&b);
 	assert_int_equal(eventfd_write(a.fd, 1), 0);
-	assert_true(wait_for(&a.in_cb, 1));
+	assert_true(wait_at_least(&a.in_cb, 1));
 	hv_ioloop_destroy(loop);
 	assert_int_equal(LOAD(a.in_cb), 0);
 	assert_true(fcntl(a.fd, F_GETFD) >= 0 && fcntl(b.fd, F_GETFD) >= 0);

@@ -40,23 +40,6 @@ struct fix {
 	int sleep_ms;        /* stay in notify this long */
 };
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static bool wait_for(int *p, int want)
-{
-	for (int i = 0; i < 5000; i++) {
-		if (LOAD(*p) >= want)
-			return true;
-		sleep_ms(1);
-	}
-	return false;
-}
-
 static void on_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
 {
 	struct fix *f = opaque;
@@ -68,7 +51,7 @@ static void on_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
 	if (pthread_equal(pthread_self(), f->main))
 		__atomic_add_fetch(&f->off_thread, 1, __ATOMIC_SEQ_CST);
 	if (f->sleep_ms)
-		sleep_ms(f->sleep_ms);
+		test_sleep_us(f->sleep_ms * 1000L);
 	while (hv_virtq_pop(q, bufs, QSIZE, &req) == 1) {
 		hv_virtq_push(q, &req, 0);
 		__atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
@@ -156,11 +139,11 @@ static void test_ioeventfd_path(void **state)
 	/* What KVM does on the guest's QueueNotify write. */
 	post(f, 0);
 	assert_int_equal(eventfd_write(f->wired[0], 1), 0);
-	assert_true(wait_for(&f->served, 1));
+	assert_true(wait_at_least(&f->served, 1));
 	post(f, 1);
 	assert_int_equal(eventfd_write(f->wired[0], 1), 0);
-	assert_true(wait_for(&f->served, 2));
-	assert_true(wait_for(&f->notifies, 2)); /* the interrupt comes after the push */
+	assert_true(wait_at_least(&f->served, 2));
+	assert_true(wait_at_least(&f->notifies, 2)); /* the interrupt comes after the push */
 	assert_int_equal(LOAD(f->off_thread), 0);
 	assert_int_equal(LOAD(dev->exit_notifies), 0);
 	assert_true(LOAD(dev->loop_notifies) >= 2);
@@ -184,7 +167,7 @@ static void test_register_path_goes_to_loop(void **state)
 	assert_int_equal(f->wired[0], -1);
 	post(f, 0);
 	hv_virtio_dev_notify(f->d.dev, 0);
-	assert_true(wait_for(&f->served, 1));
+	assert_true(wait_at_least(&f->served, 1));
 	assert_int_equal(LOAD(f->off_thread), 0);
 	assert_int_equal(LOAD(f->d.dev->exit_notifies), 1);
 	hv_virtio_dev_notify(f->d.dev, 7); /* no such queue: ignored */
@@ -203,7 +186,7 @@ static void test_detach_waits_and_stops(void **state)
 	f->sleep_ms = 100;
 	post(f, 0);
 	assert_int_equal(eventfd_write(fd, 1), 0);
-	assert_true(wait_for(&f->in_notify, 1));
+	assert_true(wait_at_least(&f->in_notify, 1));
 	hv_virtio_dev_set_transport(f->d.dev, NULL);
 	assert_int_equal(LOAD(f->in_notify), 0);
 	assert_int_equal(LOAD(f->notifies), 1);
@@ -211,12 +194,12 @@ static void test_detach_waits_and_stops(void **state)
 	assert_int_equal(f->wired[1], -1);
 	post(f, 1);
 	assert_int_equal(eventfd_write(fd, 1), 0);
-	sleep_ms(30);
+	test_sleep_us(30 * 1000);
 	assert_int_equal(LOAD(f->notifies), 1);
 	/* Reattached: served again, and the pending signal is not lost. */
 	f->sleep_ms = 0;
 	attach(f, true);
-	assert_true(wait_for(&f->served, 2));
+	assert_true(wait_at_least(&f->served, 2));
 	destroy(f);
 }
 
@@ -238,8 +221,8 @@ static void test_reset_while_served(void **state)
 	}
 	post(f, 0);
 	assert_int_equal(eventfd_write(fd, 1), 0);
-	assert_true(wait_for(&f->served, 1));
-	sleep_ms(20);
+	assert_true(wait_at_least(&f->served, 1));
+	test_sleep_us(20 * 1000);
 	assert_int_equal(LOAD(f->off_thread), 0);
 	destroy(f);
 }

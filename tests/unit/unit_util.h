@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hvlib/common.h"
@@ -113,6 +114,24 @@ static inline uint64_t test_rand(uint64_t *state)
 	x ^= x >> 27;
 	*state = x;
 	return x * 0x2545f4914f6cdd1dull;
+}
+
+static inline void test_sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait (up to 5 s) for a counter another thread bumps to reach want. */
+static inline bool wait_at_least(int *p, int want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(p, __ATOMIC_SEQ_CST) >= want)
+			return true;
+		test_sleep_us(1000);
+	}
+	return false;
 }
 
 #endif /* HV_TESTS_UNIT_UTIL_H */
