@@ -4,7 +4,6 @@
  * A read-write lock lets every vCPU dispatch at once while registration
  * waits for in-flight callbacks, so unregister() means "never called again".
  */
-#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "hvlib/bus.h"
 #include "util/error.h"
+#include "util/rwlock.h"
 
 #define HV_PIO_LIMIT 0x10000ull
 
@@ -26,31 +26,12 @@ struct hv_bus_range {
 
 struct hv_bus {
 	enum hv_bus_space space;
-	pthread_rwlock_t lock;
+	pthread_rwlock_t lock; /* writer-preferring: callbacks never dispatch on their own bus */
 	struct hv_bus_range *ranges; /* sorted by base */
 	uint32_t count;
 	uint32_t capacity;
 	uint32_t next_handle;
 };
-
-/* glibc's default rwlock prefers readers: vCPUs dispatching back to back
- * would starve hv_bus_register()/unregister() indefinitely.  Prefer the
- * writer; dispatch never takes the lock recursively (a callback that
- * dispatched on its own bus could deadlock behind a waiting writer). */
-static int init_lock(pthread_rwlock_t *lock)
-{
-	pthread_rwlockattr_t attr;
-	int ret;
-
-	if (pthread_rwlockattr_init(&attr))
-		return -1;
-#ifdef __GLIBC__
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-#endif
-	ret = pthread_rwlock_init(lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
-	return ret;
-}
 
 HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 {
@@ -61,7 +42,7 @@ HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 	bus = calloc(1, sizeof(*bus));
 	if (!bus)
 		return hv_err(-ENOMEM, "allocating an I/O bus");
-	if (init_lock(&bus->lock)) {
+	if (hv_rwlock_init_writer_pref(&bus->lock)) {
 		free(bus);
 		return hv_err(-ENOMEM, "initialising an I/O bus lock");
 	}

@@ -5,7 +5,6 @@
  * host's read lock for as long as they are inside a function, so removing
  * a function (write lock) waits for them.
  */
-#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "acpi/acpi_table.h"
 #include "pci/pci_internal.h"
 #include "util/error.h"
+#include "util/rwlock.h"
 
 #define CONF1_ENABLE 0x80000000u
 /* Enable, bus, device, function, register; bits 30-24 and 1-0 are reserved. */
@@ -166,22 +166,6 @@ int hv_pci_host_mmio_io(void *opaque, uint64_t offset, uint32_t width, bool is_w
 	return 0;
 }
 
-/* Writer-preferring, as the buses: busy vCPUs must not starve removal. */
-static int init_lock(pthread_rwlock_t *lock)
-{
-	pthread_rwlockattr_t attr;
-	int ret;
-
-	if (pthread_rwlockattr_init(&attr))
-		return -1;
-#ifdef __GLIBC__
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-#endif
-	ret = pthread_rwlock_init(lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
-	return ret;
-}
-
 static int register_windows(struct hv_pci_host *h)
 {
 	const struct hv_pci_host_config *c = &h->cfg;
@@ -229,7 +213,7 @@ HV_EXPORT int hv_pci_host_create(const struct hv_pci_host_config *cfg,
 	h->cfg = *cfg;
 	h->pio = cfg->pio_bus ? cfg->pio_bus : cfg->vm ? hv_vm_bus(cfg->vm, HV_BUS_PIO) : NULL;
 	h->mmio = cfg->mmio_bus ? cfg->mmio_bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
-	if (init_lock(&h->lock)) {
+	if (hv_rwlock_init_writer_pref(&h->lock)) {
 		free(h);
 		return hv_err(-ENOMEM, "PCI host lock");
 	}
