@@ -235,3 +235,21 @@ int guest_find_material(const char *initrd_name, const char *what, char *kernel,
 	}
 	return 0;
 }
+
+int keep_one_vm_open(void **state)
+{
+	struct fixture *f = malloc(sizeof(*f));
+
+	if (!f)
+		return -1;
+	fixture_setup(f, NULL, NULL);
+	*state = f;
+	return 0;
+}
+
+int close_kept_vm(void **state)
+{
+	fixture_teardown(*state);
+	free(*state);
+	return 0;
+}

@@ -53,6 +53,14 @@ void fixture_setup(struct fixture *f, const struct hv_vm_config *cfg,
 		   const struct guest_code *code);
 void fixture_teardown(struct fixture *f);
 
+/* cmocka group set-up and teardown for tests that create and destroy many
+ * VMs: one VM (a vCPU, no irqchip) stays open while the group runs, because
+ * going from no VM to one and back makes the host kernel live-patch its
+ * scheduler (KVM's static keys), which can livelock an emulated (TCG) host;
+ * see README, "with-kvm". */
+int keep_one_vm_open(void **state);
+int close_kept_vm(void **state);
+
 /* Records accesses for assertions. */
 struct io_log {
 	uint64_t last_offset;

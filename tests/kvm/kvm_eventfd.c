@@ -372,5 +372,5 @@ int main(void)
 		cmocka_unit_test(test_irqfd_delivers),
 		cmocka_unit_test(test_virtio_pci_notify_follows_bar),
 	};
-	return cmocka_run_group_tests_name("kvm_eventfd", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kvm_eventfd", tests, keep_one_vm_open, close_kept_vm);
 }

@@ -210,5 +210,5 @@ int main(void)
 		cmocka_unit_test(test_dirty_log),
 		cmocka_unit_test(test_removed_region_becomes_mmio),
 	};
-	return cmocka_run_group_tests_name("kvm_mem", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kvm_mem", tests, keep_one_vm_open, close_kept_vm);
 }

@@ -229,5 +229,5 @@ int main(void)
 		cmocka_unit_test(test_run_once_reports_every_exit),
 		cmocka_unit_test(test_register_state),
 	};
-	return cmocka_run_group_tests_name("kvm_run", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kvm_run", tests, keep_one_vm_open, close_kept_vm);
 }

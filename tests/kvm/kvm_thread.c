@@ -170,5 +170,5 @@ int main(void)
 		cmocka_unit_test(test_managed_ends_on_hlt),
 		cmocka_unit_test(test_destroy_running_managed),
 	};
-	return cmocka_run_group_tests_name("kvm_thread", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("kvm_thread", tests, keep_one_vm_open, close_kept_vm);
 }
