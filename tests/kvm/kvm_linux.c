@@ -42,8 +42,10 @@ static int create(struct boot *b, struct hv_microvm **vm)
 	/* reboot=k: the i8042 pulse.  Linux's default order (ACPI reset
 	 * register, then i8042) hangs after "machine restart" under nested
 	 * emulation with quiet, before either write reaches us; open. */
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 quiet panic=-1 hvtest=%s%s", b->mode,
-		 strcmp(b->mode, "reboot") ? "" : " reboot=k");
+	const char *extra = getenv("HVLIB_TEST_CMDLINE"); /* e.g. to drop quiet */
+
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 %s panic=-1 hvtest=%s%s",
+		 extra ? extra : "quiet", b->mode, strcmp(b->mode, "reboot") ? "" : " reboot=k");
 	hv_microvm_config_init(&cfg);
 	cfg.kernel = kernel;
 	cfg.initrd = initrd;
