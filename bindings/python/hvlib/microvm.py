@@ -372,11 +372,42 @@ class MicroVM:
         """Wait until ``pattern`` appears in the console output; returns the
         output up to and including it.  :class:`~hvlib.Timeout`, or
         ``EOFError`` if the guest stopped first."""
-        if self._console is None:
+        console = self._console
+        if console is None:
             raise ValueError("micro-VM is closed")
         needle = pattern.encode() if isinstance(pattern, str) else pattern
-        end = self._console.wait_for(needle, timeout)
-        return self._console.output[:end]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # In slices, so that a guest that stops (crashes, powers off) without
+        # the pattern is reported at once, not after the whole timeout.
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            step = 0.25 if left is None else max(0.0, min(0.25, left))
+            try:
+                return console.output[:console.wait_for(needle, step)]
+            except Timeout:
+                if self._stopped():
+                    try:  # the output is complete now
+                        return console.output[:console.wait_for(needle, 0)]
+                    except EOFError:
+                        assert self.status is not None
+                        raise EOFError(f"the guest stopped ({self.status.message}) before "
+                                       f"{needle!r} appeared on its console") from None
+                if left is not None and left <= step:
+                    tail = console.output[-2000:].decode(errors="replace")
+                    raise Timeout(message=f"no {needle!r} on the console after {timeout} s;"
+                                  f" its last output:\n{tail}", function="wait_for") from None
+
+    def _stopped(self) -> bool:
+        """Whether the guest has stopped (collecting its status if so)."""
+        if self.status is not None:
+            return True
+        if not self._started or self._handle is None:
+            return False
+        try:
+            self.wait(timeout=0)
+        except Timeout:
+            return False
+        return True
 
     def send(self, data: Union[bytes, str], timeout: float = 10.0) -> None:
         """Type ``data`` into the guest's console, waiting while the UART's
