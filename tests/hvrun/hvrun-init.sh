@@ -7,6 +7,7 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+. /lib/hvtest.sh
 free_kib() { awk '/MemFree/ { print $2 }' /proc/meminfo; }
 # The balloon's driver last, with MemFree measured before it inflates.
 for m in virtio_mmio virtio_pci virtio_blk virtio_net virtio_console virtio-rng \
@@ -63,15 +64,8 @@ echo "HVLIB-BALLOON-DROP-MIB $drop"
 ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
-rc=1
-for try in 1 2 3 4 5; do
-	if ping -c 2 -W 3 10.0.2.1 > /tmp/ping.out 2>&1; then
-		rc=0
-		break
-	fi
-done
-cat /tmp/ping.out
-echo "HVLIB-NET-PING $rc"
+ping_host 10.0.2.1
+echo "HVLIB-NET-PING $?"
 
 # Console: out on hvc0, then a line in from the host's stdin.
 echo "HVLIB-HVC0-OUT written-to-hvc0" > /dev/hvc0
@@ -97,11 +91,7 @@ for f in /sys/bus/pci/devices/*; do
 	echo "HVLIB-MSIX $(basename "$f") $n"
 done
 grep virtio /proc/interrupts
-echo "HVLIB-IRQ-FIRED $(grep virtio /proc/interrupts | awk '{
-	s = 0
-	for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
-	if (s > 0) n++
-} END { print n + 0 }')"
+echo "HVLIB-IRQ-FIRED $(grep virtio /proc/interrupts | irqs_fired)"
 echo "HVLIB-DONE"
 poweroff -f
 echo "HVLIB-POWEROFF-FAILED"

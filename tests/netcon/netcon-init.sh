@@ -6,6 +6,7 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+. /lib/hvtest.sh
 for m in virtio_mmio virtio_net virtio_console; do
 	modprobe "$m" || echo "HVLIB-MODPROBE-FAILED $m"
 done
@@ -24,17 +25,8 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 echo "HVLIB-ETH0-CARRIER $(cat /sys/class/net/eth0/carrier 2>/dev/null)"
-# The host configures its side of the tap as soon as the VM exists; allow
-# it (and ARP) a few tries.
-rc=1
-for try in 1 2 3 4 5; do
-	if ping -c 2 -W 3 10.0.2.1 > /tmp/ping.out 2>&1; then
-		rc=0
-		break
-	fi
-done
-cat /tmp/ping.out
-echo "HVLIB-GUEST-PING $rc"
+ping_host 10.0.2.1
+echo "HVLIB-GUEST-PING $?"
 # TCP, host -> guest: the host sends a file once we are ready.
 nc -l -p 5000 -e sh -c 'cat > /tmp/in' &
 # Host -> guest on hvc0: hold it open first, so no byte arrives unread.

@@ -8,6 +8,7 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+. /lib/hvtest.sh
 for m in virtio_mmio virtio_pci virtio_blk virtio-rng; do
 	modprobe "$m" || echo "HVLIB-MODPROBE-FAILED $m"
 done
@@ -46,11 +47,7 @@ echo "HVLIB-RNG-BYTES $(head -c 64 /dev/hwrng | wc -c)"
 # that fired.
 grep virtio /proc/interrupts
 echo "HVLIB-MSI-VECTORS $(grep virtio /proc/interrupts | grep -c 'PCI-MSI')"
-echo "HVLIB-MSI-FIRED $(grep virtio /proc/interrupts | grep 'PCI-MSI' | awk '{
-	s = 0
-	for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i
-	if (s > 0) n++
-} END { print n + 0 }')"
+echo "HVLIB-MSI-FIRED $(grep virtio /proc/interrupts | grep 'PCI-MSI' | irqs_fired)"
 echo "HVLIB-DONE"
 poweroff -f
 echo "HVLIB-POWEROFF-FAILED"
