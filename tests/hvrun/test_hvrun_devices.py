@@ -236,7 +236,7 @@ def boot(hvrun, guest, transport, work):
     errlog = open(os.path.join(work, f"hvrun-{transport}.err"), "w+")
     cmd = [hvrun, "--kernel", os.path.join(guest, "vmlinuz"),
            "--initrd", os.path.join(guest, "hvrun-initrd.cpio.gz"),
-           "--cmdline", "console=ttyS0 panic=-1", "--memory", "256M",
+           "--cmdline", "console=ttyS0 quiet panic=-1", "--memory", "256M",
            "--disk", disk, "--net", "tap=" + TAP, "--vsock", str(CID), "--rng",
            "--balloon=64M", "--console", "virtio", "--transport", transport,
            "--timeout", "400", "--verbose"]
