@@ -10,7 +10,8 @@
  *                     LAPIC 0xfee00000, KVM's TSS/identity pages 0xfffbc000
  *   4 GiB ..          RAM beyond 3 GiB, if any
  * Below 1 MiB, 0x9fc00 .. 0x100000 is reserved in e820 (where a PC has its
- * EBDA, VGA hole and BIOS); the ACPI tables live there at 0xe0000.
+ * EBDA, VGA hole and BIOS); the ACPI tables live there at 0xe0000, and a
+ * reset stub at the BIOS reset vector 0xffff0.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ _Static_assert(PCI_MMIO_BASE >= LOW_RAM_END && PCI_MMIO_BASE + PCI_MMIO_SIZE <= 
 	       "the PCI aperture must sit in the hole, below virtio-mmio");
 #define BIOS_AREA_START 0x9fc00ull
 #define BIOS_AREA_END 0x100000ull
+/* F000:FFF0, where a real-mode jump to the BIOS's reset entry lands. */
+#define BIOS_RESET_VECTOR 0xffff0ull
 #define X86_KVM_PAGES_START 0xfffbc000ull
 #define X86_KVM_PAGES_SIZE 0x4000ull
 /* Long-mode page tables and GDT for the 64-bit boot protocol: below the
@@ -256,6 +259,7 @@ static int setup_acpi(struct hv_microvm *m)
 	if (ret)
 		goto out;
 	hv_x86_acpi_config_init(&ac);
+	ac.tables_max_bytes = BIOS_RESET_VECTOR - (ac.rsdp_addr + HV_X86_ACPI_TABLES_OFFSET);
 	ac.nr_cpus = m->nr_vcpus;
 	ac.devices = pci ? NULL : devices;
 	ac.nr_devices = pci ? 0 : m->nr_virtio;
@@ -272,6 +276,31 @@ out:
 	return ret;
 }
 
+/*
+ * Linux's default reboot on a hardware-reduced ACPI machine is reboot=efi
+ * (efi_reboot_required()), which without EFI falls through to reboot=bios:
+ * back in real mode, a jump to the BIOS reset entry F000:FFF0.  With no
+ * firmware that is zeroed RAM, and the vCPU would run zeros for ever.  A
+ * stub there does what firmware would: it writes the FADT's reset
+ * register, so the default reboot ends the VM like reboot=k or reboot=acpi.
+ */
+static int setup_reset_vector(struct hv_microvm *m)
+{
+	const uint8_t stub[] = {
+		0xb0, HV_X86_ACPI_RESET_VALUE,         /* mov al, reset value */
+		0xba, HV_X86_ACPI_RESET_PORT & 0xff,   /* mov dx, reset port */
+		HV_X86_ACPI_RESET_PORT >> 8,
+		0xee,                                  /* out dx, al */
+		0xf4,                                  /* 1: hlt */
+		0xeb, 0xfd,                            /* jmp 1b */
+	};
+	_Static_assert(BIOS_RESET_VECTOR + sizeof(stub) <= BIOS_AREA_END,
+		       "the reset stub must fit below 1 MiB");
+	int ret = hv_mem_write(hv_vm_mem(m->vm), BIOS_RESET_VECTOR, stub, sizeof(stub));
+
+	return ret ? hv_err_context(ret, "writing the reset vector stub") : 0;
+}
+
 int hv_arch_microvm_setup(struct hv_microvm *m)
 {
 	int ret = setup_ram(m);
@@ -281,9 +310,11 @@ int hv_arch_microvm_setup(struct hv_microvm *m)
 	add_mem_range(m, BIOS_AREA_START, BIOS_AREA_END - BIOS_AREA_START, HV_E820_RESERVED);
 	add_mem_range(m, X86_KVM_PAGES_START, X86_KVM_PAGES_SIZE, HV_E820_RESERVED);
 	ret = setup_legacy_devices(m);
-	if (ret)
-		return ret;
-	return setup_acpi(m);
+	if (!ret)
+		ret = setup_acpi(m);
+	if (!ret)
+		ret = setup_reset_vector(m);
+	return ret;
 }
 
 int hv_arch_microvm_setup_vcpu(struct hv_microvm *m, struct hv_vcpu *vcpu)
