@@ -238,8 +238,13 @@ int guest_find_material(const char *initrd_name, const char *what, char *kernel,
 
 int keep_one_vm_open(void **state)
 {
-	struct fixture *f = malloc(sizeof(*f));
+	struct fixture *f;
 
+	*state = NULL;
+	/* tests/stress measures the churn without it. */
+	if (getenv("HVLIB_TEST_NO_KEEPER"))
+		return 0;
+	f = malloc(sizeof(*f));
 	if (!f)
 		return -1;
 	fixture_setup(f, NULL, NULL);
@@ -249,7 +254,8 @@ int keep_one_vm_open(void **state)
 
 int close_kept_vm(void **state)
 {
-	fixture_teardown(*state);
+	if (*state)
+		fixture_teardown(*state);
 	free(*state);
 	return 0;
 }

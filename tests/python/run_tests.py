@@ -4,6 +4,7 @@ any python3, pytest not needed; pytest can also collect these files).
 
     run_tests.py unit   # test_unit_*.py: no KVM needed
     run_tests.py kvm    # test_kvm_*.py: real guests, under scripts/with-kvm
+    run_tests.py kvm_lowlevel  # test_kvm_lowlevel.py: tiny guests only
 
 Environment: HVLIB_LIBRARY (the libhvlib.so to test), HVLIB_GUEST_DIR (the
 kernel and test initramfs of tests/linux), HVLIB_TEST_CC (C compiler for the
@@ -24,12 +25,12 @@ import helpers  # noqa: E402
 
 def main() -> int:
     kind = sys.argv[1] if len(sys.argv) > 1 else "unit"
-    if kind == "kvm":
+    if kind.startswith("kvm"):
         why = helpers.kvm_unusable()
         if why:
             print(f"\n*** SKIP: python.kvm: {why} ***\n", file=sys.stderr)
             return 77
-    suite = unittest.defaultTestLoader.discover(HERE, pattern=f"test_{kind}_*.py",
+    suite = unittest.defaultTestLoader.discover(HERE, pattern=f"test_{kind}*.py",
                                                 top_level_dir=HERE)
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if result.skipped:
