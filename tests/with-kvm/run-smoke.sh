@@ -43,6 +43,12 @@ else
 	bad "kvm_smoke exited $rc: $(cat "$tmp/o" "$tmp/e")"
 fi
 
+if [ -c /dev/kvm ] && { : <>/dev/kvm; } 2>/dev/null && [ -z "${HVLIB_WITH_KVM_FORCE_VM:-}" ]; then
+	check "--tiny: a /dev/kvm that opens (kvm_pvm too) is used natively" native "$("$wk" --tiny --mode)"
+	got=$("$wk" --tiny uname -r)
+	check "--tiny runs the command here, not in an emulated machine" "0 $(uname -r)" "$? $got"
+fi
+
 # 2. Exit statuses.
 # (Exit status 0 is kvm_smoke's above.  Each call boots a machine where
 # with-kvm emulates, about 10 s: checks share calls where they can.)
@@ -67,17 +73,36 @@ check "FOO=bar and a value with quotes, newline and spaces pass" "bar|$weird" "$
 # (bash, as with-kvm is, adds PWD, SHLVL and _ to what it runs, natively too)
 envlist() { grep -vE '^(PWD|OLDPWD|SHLVL|_)=' | LC_ALL=C sort | tr '\n' ' '; }
 cache=${HVLIB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hvlib}	# the kernel is there
-got=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 "$wk" env | envlist)
-want=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 env | envlist)
-check "the environment is exactly the caller's" "$want" "$got"
+got=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 HVLIB_WITH_KVM_LINEBUF=0 "$wk" env | envlist)
+want=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 HVLIB_WITH_KVM_LINEBUF=0 env | envlist)
+check "the environment is exactly the caller's (HVLIB_WITH_KVM_LINEBUF=0)" "$want" "$got"
+if emulated; then
+	# Line-buffered stdio adds stdbuf's variables and ASan's link-order knob.
+	got=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 "$wk" env | envlist)
+	want=$(env -i PATH=/usr/bin:/bin HOME=/nowhere HVLIB_CACHE="$cache" ONLY=1 \
+		ASAN_OPTIONS=verify_asan_link_order=0 _STDBUF_O=L _STDBUF_E=L env | envlist)
+	check "line-buffered: the caller's environment and stdbuf's, nothing else" \
+		"$want" "$(echo "$got" | sed 's|LD_PRELOAD=[^ ]*/libstdbuf.so ||')"
+fi
 
 # 5. Same cwd; files written inside the working tree are there afterwards.
 got=$("$wk" sh -c 'pwd -P; echo written inside > "$1/file"; echo shared > "$2/f"' sh "$out" "$tmp" 2>/dev/null)
 check "cwd is the same" "$(pwd -P)" "$got"
 check "a file written in the working tree is visible outside" "written inside" "$(cat "$out/file" 2>&1)"
-check "HVLIB_WITH_KVM_SHARE is needed to write outside the tree" "" "$(cat "$tmp/f" 2>/dev/null)"
-HVLIB_WITH_KVM_SHARE=$tmp "$wk" sh -c 'echo shared > "$1/f"' sh "$tmp"
-check "a file written in a HVLIB_WITH_KVM_SHARE dir is visible outside" shared "$(cat "$tmp/f" 2>&1)"
+ro=$(mktemp -d "$HOME/.with-kvm-smoke.XXXXXX")	# outside the tree and /tmp
+"$wk" sh -c 'echo shared > "$1/f"' sh "$ro" 2>/dev/null
+check "HVLIB_WITH_KVM_SHARE is needed to write outside the tree and /tmp" "" "$(cat "$ro/f" 2>/dev/null)"
+HVLIB_WITH_KVM_SHARE=$ro "$wk" sh -c 'echo shared > "$1/f"' sh "$ro"
+check "a file written in a HVLIB_WITH_KVM_SHARE dir is visible outside" shared "$(cat "$ro/f" 2>&1)"
+rm -rf "$ro"
+# A directory under /tmp that the command names (argument, cwd, variable) is
+# the caller's, not the machine's fresh /tmp.
+tdir=$(mktemp -d /tmp/with-kvm-smoke-tmp.XXXXXX)
+echo built > "$tdir/lib"
+got=$(cd "$tdir" && MYLIB=$tdir/lib "$wk" sh -c 'cat "$MYLIB"; pwd; echo back > "$1"' sh "$tdir/out" 2>&1)
+check "a /tmp directory named in an argument, cwd and a variable is shared" "built $tdir back" \
+	"$(echo $got) $(cat "$tdir/out" 2>&1)"
+rm -rf "$tdir"
 
 # 6. stdout to stdout, stderr to stderr, nothing else (no boot messages);
 #    large output complete; stdin is /dev/null; /tmp, /dev inside.
@@ -120,10 +145,25 @@ if emulated; then
 		for i in 1 2; do echo "<3>rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg; done
 		sleep 300' sh "$out" >"$tmp/o" 2>"$tmp/e"
 	check "a wedged machine: the command runs again and its status counts" "0 second run" "$? $(cat "$tmp/o")"
-	grep -q 'wedged while the command ran (RCU stalls' "$tmp/e" && ok "a wedged machine is reported" ||
+	grep -q 'wedged while the command ran: RCU stalls' "$tmp/e" && ok "a wedged machine is reported" ||
 		bad "wedge message: $(cat "$tmp/e")"
 	[ $(($(date +%s) - s)) -lt 120 ] && ok "a wedged machine is stopped early" ||
 		bad "the wedged machine took $(($(date +%s) - s)) s"
+	# Without the retry: exit 125, said to be the machine's failure; what the
+	# command printed before the wedge is there (its stdio is line-buffered).
+	printf '#include <stdio.h>\n#include <unistd.h>\nint main(void){printf("before the wedge\\n");sleep(300);return 0;}\n' >"$tmp/p.c"
+	"$cc" -o "$tmp/printer" "$tmp/p.c" || bad "cannot compile the printer"
+	HVLIB_WITH_KVM_RETRIES=0 "$wk" sh -c '"$1" & sleep 2
+		for i in 1 2; do echo "<3>rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:" >/dev/kmsg; done
+		wait' sh "$tmp/printer" >"$tmp/o" 2>"$tmp/e"
+	check "a wedge without retry: exit 125, the output before it kept" "125 before the wedge" "$? $(cat "$tmp/o")"
+	grep -q 'ENVIRONMENT FAILURE' "$tmp/e" && ok "... reported as an environment failure" ||
+		bad "no ENVIRONMENT FAILURE: $(cat "$tmp/e")"
+	# The machine's own kernel panicking under the command is one too.
+	HVLIB_WITH_KVM_RETRIES=0 "$wk" sh -c 'echo c > /proc/sysrq-trigger; sleep 60' 2>"$tmp/e"
+	check "the machine's kernel panics: exit 125" 125 $?
+	grep -q 'ENVIRONMENT FAILURE.*kernel panicked' "$tmp/e" && ok "... reported as such" ||
+		bad "panic message: $(cat "$tmp/e")"
 	HVLIB_WITH_KVM_QEMU=false "$wk" true 2>"$tmp/e"
 	check "a machine that stops at once (QEMU is false): exit 125" 125 $?
 	grep -q 'boot log' "$tmp/e" && ok "a failed boot shows the boot log" ||
