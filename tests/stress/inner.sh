@@ -5,8 +5,9 @@
 # when one did not.
 #
 #   three-procs  three hvrun guests at once (2 vCPUs/192M, 1/128M, 1/128M)
-#   three-qemu   the same three as QEMU -M microvm guests (KVM, -cpu host or
-#                $HVLIB_STRESS_QEMU_CPU; $HVLIB_STRESS_QEMU names the binary)
+#   three-qemu   the same three as QEMU -M microvm guests with KVM, -cpu host
+#                (HVLIB_STRESS_QEMU_MACHINE, _ACCEL, _CPU change them;
+#                HVLIB_STRESS_QEMU names the binary)
 #   mixed        ROUNDS (default 3) rounds of three-procs, then three-qemu
 #   three-inproc tests/python's test_three_at_once: three guests in one
 #                process, one stopped and destroyed while the others boot
@@ -36,7 +37,8 @@ three() {
 				--cpus "${cpus[$i]}" --memory "${mem[$i]}M" --timeout 150 --cmdline "$cmdline" \
 				>"$out/$vmm-$i.log" 2>&1 &
 		else
-			timeout 150 "$qemu" -M microvm -accel kvm -cpu "${HVLIB_STRESS_QEMU_CPU:-host}" -smp "${cpus[$i]}" -m "${mem[$i]}M" \
+			timeout 150 "$qemu" -M "${HVLIB_STRESS_QEMU_MACHINE:-microvm}" \
+				-accel "${HVLIB_STRESS_QEMU_ACCEL:-kvm}" -cpu "${HVLIB_STRESS_QEMU_CPU:-host}" -smp "${cpus[$i]}" -m "${mem[$i]}M" \
 				-nodefaults -no-user-config -display none -serial stdio -no-reboot \
 				-kernel "$guest/vmlinuz" -initrd "$guest/test-initrd.cpio.gz" -append "$cmdline" \
 				>"$out/$vmm-$i.log" 2>&1 </dev/null &
