@@ -46,7 +46,7 @@ static int map_anon(struct hv_mem_region *r)
 
 static int map_memfd(struct hv_mem_region *r)
 {
-	unsigned int mfd_flags = MFD_CLOEXEC;
+	unsigned int mfd_flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	char name[HV_MEMFD_NAME_MAX + 1];
 	int fd, ret;
 	void *p;
@@ -60,6 +60,13 @@ static int map_memfd(struct hv_mem_region *r)
 	if (ftruncate(fd, (off_t)r->bytes) < 0) {
 		ret = hv_err_sys(-errno, "sizing memfd for '%s' to %llu bytes", region_name(r),
 				 (unsigned long long)r->bytes);
+		goto err_close;
+	}
+	/* Whoever gets the fd (hv_mem_region_info(), a snapshot, another
+	 * process) cannot shrink it under our mapping (SIGBUS in the VMM) or
+	 * grow it past what the guest sees. */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) < 0) {
+		ret = hv_err_sys(-errno, "sealing memfd for '%s' against resizing", region_name(r));
 		goto err_close;
 	}
 	p = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
