@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Guest-physical memory map: a sorted array of non-overlapping regions with
- * binary-search lookup.  Backing memory is created in mem_backing.c.
+ * Guest-physical memory map: changing it (regions, flags, listeners).  The
+ * read side and the table are in mem_table.c; backing memory is created in
+ * mem_backing.c.  Every change runs under write_lock; listeners are called
+ * with it held (see struct hv_mem_listener).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem/mem_backing.h"
-#include "mem/mem_internal.h"
+#include "mem/mem_map.h"
 #include "util/error.h"
 
 #define HV_PAGE_SIZE 4096ull
 #define HV_HUGE_PAGE_SIZE (2ull << 20)
 #define HV_MEM_DEFAULT_MAX_REGIONS 512u
-
-struct hv_mem {
-	struct hv_mem_region *regions; /* sorted by gpa */
-	uint32_t count;
-	uint32_t capacity;
-	uint32_t max_regions;
-	const struct hv_mem_listener *listener;
-	void *listener_opaque;
-};
 
 HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 {
@@ -38,71 +31,107 @@ HV_EXPORT int hv_mem_create(struct hv_mem **out)
 
 	if (!mem)
 		return hv_err(-ENOMEM, "allocating a guest memory map");
+	if (pthread_mutex_init(&mem->write_lock, NULL)) {
+		free(mem);
+		return hv_err(-ENOMEM, "allocating a guest memory map");
+	}
 	mem->max_regions = HV_MEM_DEFAULT_MAX_REGIONS;
 	*out = mem;
 	return 0;
 }
 
-static void region_release(struct hv_mem_region *r)
+static void region_free(struct hv_mem_region *r)
 {
 	hv_mem_backing_release(r);
 	free(r->name);
+	free(r);
+}
+
+/* Every listener's region_remove, or those before `end` (an add undone). */
+static void tell_remove(struct hv_mem *mem, const struct hv_mem_region *r, uint32_t end)
+{
+	for (uint32_t i = 0; i < end; i++) {
+		const struct hv_mem_listener_entry *e = &mem->listeners[i];
+
+		if (e->l->region_remove)
+			e->l->region_remove(e->opaque, r);
+	}
+}
+
+static void tell_changed(struct hv_mem *mem)
+{
+	for (uint32_t i = 0; i < mem->nr_listeners; i++) {
+		const struct hv_mem_listener_entry *e = &mem->listeners[i];
+
+		if (e->l->map_changed)
+			e->l->map_changed(e->opaque, mem);
+	}
 }
 
 HV_EXPORT void hv_mem_destroy(struct hv_mem *mem)
 {
+	const struct hv_mem_table *t;
+
 	if (!mem)
 		return;
-	for (uint32_t i = 0; i < mem->count; i++) {
-		if (mem->listener)
-			mem->listener->region_remove(mem->listener_opaque, &mem->regions[i]);
-		region_release(&mem->regions[i]);
+	t = hv_mem_table_now(mem);
+	for (uint32_t i = 0; i < t->count; i++) {
+		tell_remove(mem, t->regions[i], mem->nr_listeners);
+		region_free(t->regions[i]);
 	}
-	free(mem->regions);
+	hv_mem_table_free(mem);
+	free(mem->listeners);
+	pthread_mutex_destroy(&mem->write_lock);
 	free(mem);
 }
 
-void hv_mem_attach(struct hv_mem *mem, const struct hv_mem_listener *l, void *opaque,
-		   uint32_t max_regions)
+int hv_mem_listener_add(struct hv_mem *mem, const struct hv_mem_listener *l, void *opaque)
 {
-	mem->listener = l;
-	mem->listener_opaque = opaque;
-	if (max_regions)
-		mem->max_regions = max_regions;
+	struct hv_mem_listener_entry *grown;
+	int ret = 0;
+
+	pthread_mutex_lock(&mem->write_lock);
+	grown = realloc(mem->listeners, (mem->nr_listeners + 1) * sizeof(*grown));
+	if (grown) {
+		mem->listeners = grown;
+		grown[mem->nr_listeners++] = (struct hv_mem_listener_entry){ l, opaque };
+	} else {
+		ret = hv_err(-ENOMEM, "registering a guest memory listener");
+	}
+	pthread_mutex_unlock(&mem->write_lock);
+	return ret;
 }
 
-/* Index of the last region with gpa <= addr, or -1. */
-static int64_t find_floor(const struct hv_mem *mem, uint64_t addr)
+void hv_mem_listener_remove(struct hv_mem *mem, const struct hv_mem_listener *l, void *opaque)
 {
-	int64_t lo = 0, hi = (int64_t)mem->count - 1, best = -1;
-
-	while (lo <= hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-
-		if (mem->regions[mid].gpa <= addr) {
-			best = mid;
-			lo = mid + 1;
-		} else {
-			hi = mid - 1;
+	pthread_mutex_lock(&mem->write_lock);
+	for (uint32_t i = 0; i < mem->nr_listeners; i++) {
+		if (mem->listeners[i].l == l && mem->listeners[i].opaque == opaque) {
+			memmove(&mem->listeners[i], &mem->listeners[i + 1],
+				(mem->nr_listeners - i - 1) * sizeof(mem->listeners[0]));
+			mem->nr_listeners--;
+			break;
 		}
 	}
-	return best;
+	pthread_mutex_unlock(&mem->write_lock);
 }
 
-const struct hv_mem_region *hv_mem_find(const struct hv_mem *mem, uint64_t gpa)
+int hv_mem_attach(struct hv_mem *mem, const struct hv_mem_listener *l, void *opaque,
+		  uint32_t max_regions)
 {
-	int64_t i = find_floor(mem, gpa);
-
-	if (i < 0 || gpa - mem->regions[i].gpa >= mem->regions[i].bytes)
-		return NULL;
-	return &mem->regions[i];
+	if (max_regions)
+		mem->max_regions = max_regions;
+	return hv_mem_listener_add(mem, l, opaque);
 }
 
+/* The region with this id (write_lock held), or NULL. */
 static struct hv_mem_region *find_id(const struct hv_mem *mem, uint32_t id)
 {
-	for (uint32_t i = 0; i < mem->count; i++)
-		if (mem->regions[i].id == id)
-			return &mem->regions[i];
+	const struct hv_mem_table *t = hv_mem_table_now(mem);
+
+	for (uint32_t i = 0; i < t->count; i++)
+		if (t->regions[i]->id == id)
+			return t->regions[i];
 	return NULL;
 }
 
@@ -157,8 +186,10 @@ static int validate_config(const struct hv_mem_region_config *cfg)
 
 static int check_overlap(const struct hv_mem *mem, uint64_t gpa, uint64_t bytes)
 {
-	for (uint32_t i = 0; i < mem->count; i++) {
-		const struct hv_mem_region *r = &mem->regions[i];
+	const struct hv_mem_table *t = hv_mem_table_now(mem);
+
+	for (uint32_t i = 0; i < t->count; i++) {
+		const struct hv_mem_region *r = t->regions[i];
 
 		if (gpa < r->gpa + r->bytes && r->gpa < gpa + bytes)
 			return hv_err(-EEXIST,
@@ -171,217 +202,200 @@ static int check_overlap(const struct hv_mem *mem, uint64_t gpa, uint64_t bytes)
 	return 0;
 }
 
-static int reserve_slot(struct hv_mem *mem)
+/* A new region as cfg asks, mapped, not yet in the map (write_lock held). */
+static int region_new(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
+		      struct hv_mem_region **out)
 {
-	struct hv_mem_region *grown;
-	uint32_t capacity;
+	struct hv_mem_region *r;
+	int ret;
 
-	if (mem->count < mem->capacity)
-		return 0;
-	capacity = mem->capacity ? mem->capacity * 2 : 8;
-	grown = realloc(mem->regions, capacity * sizeof(*grown));
-	if (!grown)
-		return hv_err(-ENOMEM, "growing the guest memory map");
-	mem->regions = grown;
-	mem->capacity = capacity;
+	ret = check_overlap(mem, cfg->gpa, cfg->bytes);
+	if (ret)
+		return ret;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return hv_err(-ENOMEM, "allocating a guest memory region");
+	r->fd = -1;
+	ret = lowest_free_id(mem, &r->id);
+	if (ret)
+		goto err;
+	r->flags = cfg->flags;
+	r->backing = cfg->backing;
+	r->gpa = cfg->gpa;
+	r->bytes = cfg->bytes;
+	if (cfg->name && !(r->name = strdup(cfg->name))) {
+		ret = hv_err(-ENOMEM, "copying a region name");
+		goto err;
+	}
+	ret = hv_mem_backing_map(r, cfg);
+	if (ret)
+		goto err;
+	*out = r;
+	return 0;
+err:
+	free(r->name);
+	free(r);
+	return ret;
+}
+
+/* Tell the listeners before r becomes visible; undo on a refusal. */
+static int tell_add(struct hv_mem *mem, const struct hv_mem_region *r)
+{
+	for (uint32_t i = 0; i < mem->nr_listeners; i++) {
+		const struct hv_mem_listener_entry *e = &mem->listeners[i];
+		int ret = e->l->region_add ? e->l->region_add(e->opaque, r) : 0;
+
+		if (ret) {
+			tell_remove(mem, r, i);
+			return ret;
+		}
+	}
 	return 0;
 }
 
 HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
 				uint32_t *id_out)
 {
-	struct hv_mem_region r = { .fd = -1 };
-	int64_t pos;
-	int ret;
+	struct hv_mem_region *r = NULL;
+	int ret = validate_config(cfg);
 
-	ret = validate_config(cfg);
 	if (ret)
 		return ret;
-	ret = check_overlap(mem, cfg->gpa, cfg->bytes);
+	pthread_mutex_lock(&mem->write_lock);
+	ret = region_new(mem, cfg, &r);
 	if (ret)
-		return ret;
-	ret = reserve_slot(mem);
-	if (ret)
-		return ret;
-	ret = lowest_free_id(mem, &r.id);
-	if (ret)
-		return ret;
-
-	r.flags = cfg->flags;
-	r.backing = cfg->backing;
-	r.gpa = cfg->gpa;
-	r.bytes = cfg->bytes;
-	if (cfg->name) {
-		r.name = strdup(cfg->name);
-		if (!r.name)
-			return hv_err(-ENOMEM, "copying a region name");
-	}
-	ret = hv_mem_backing_map(&r, cfg);
-	if (ret)
-		goto err_name;
-	if (mem->listener) {
-		ret = mem->listener->region_add(mem->listener_opaque, &r);
+		goto out;
+	ret = tell_add(mem, r);
+	if (!ret) {
+		ret = hv_mem_table_replace(mem, r, NULL);
 		if (ret)
-			goto err_backing;
+			tell_remove(mem, r, mem->nr_listeners);
 	}
-
-	pos = find_floor(mem, r.gpa) + 1;
-	memmove(&mem->regions[pos + 1], &mem->regions[pos],
-		(mem->count - (uint64_t)pos) * sizeof(r));
-	mem->regions[pos] = r;
-	mem->count++;
+	if (ret) {
+		region_free(r);
+		goto out;
+	}
+	tell_changed(mem);
 	if (id_out)
-		*id_out = r.id;
-	return 0;
-
-err_backing:
-	hv_mem_backing_release(&r);
-err_name:
-	free(r.name);
+		*id_out = r->id;
+out:
+	pthread_mutex_unlock(&mem->write_lock);
 	return ret;
+}
+
+static int remove_locked(struct hv_mem *mem, uint32_t id)
+{
+	struct hv_mem_region *r = find_id(mem, id);
+	int idle = 0, ret;
+
+	if (!r)
+		return hv_err(-ENOENT, "guest memory: no region with id %u", id);
+	/* From here on no new pin succeeds; a held one refuses the removal. */
+	if (!__atomic_compare_exchange_n(&r->pins, &idle, -1, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		return hv_err(-EBUSY, "guest memory region %u '%s' at 0x%llx is in use by %d "
+				      "device queue(s) (rings or buffers in flight); stop or reset "
+				      "them first", id, r->name ? r->name : "",
+			      (unsigned long long)r->gpa, idle);
+	/* Once it returns no reader can still see r. */
+	ret = hv_mem_table_replace(mem, NULL, r);
+	if (ret) {
+		__atomic_store_n(&r->pins, 0, __ATOMIC_SEQ_CST);
+		return ret;
+	}
+	tell_remove(mem, r, mem->nr_listeners);
+	tell_changed(mem);
+	region_free(r);
+	return 0;
 }
 
 HV_EXPORT int hv_mem_remove_region(struct hv_mem *mem, uint32_t id)
 {
-	struct hv_mem_region *r = find_id(mem, id);
-	uint64_t pos;
+	int ret;
 
-	if (!r)
-		return hv_err(-ENOENT, "guest memory: no region with id %u", id);
-	if (mem->listener)
-		mem->listener->region_remove(mem->listener_opaque, r);
-	region_release(r);
-	pos = (uint64_t)(r - mem->regions);
-	memmove(r, r + 1, (mem->count - pos - 1) * sizeof(*r));
-	mem->count--;
-	return 0;
+	pthread_mutex_lock(&mem->write_lock);
+	ret = remove_locked(mem, id);
+	pthread_mutex_unlock(&mem->write_lock);
+	return ret;
 }
 
 HV_EXPORT int hv_mem_region_info(const struct hv_mem *mem, uint32_t id,
 				 struct hv_mem_region_info *info)
 {
-	const struct hv_mem_region *r = find_id(mem, id);
+	unsigned int slot;
+	const struct hv_mem_table *t = hv_mem_read_begin(mem, &slot);
+	const struct hv_mem_region *r = NULL;
 
+	for (uint32_t i = 0; i < t->count && !r; i++)
+		if (t->regions[i]->id == id)
+			r = t->regions[i];
+	if (r) {
+		info->id = r->id;
+		info->flags = __atomic_load_n(&r->flags, __ATOMIC_RELAXED);
+		info->backing = r->backing;
+		info->fd = r->fd;
+		info->gpa = r->gpa;
+		info->bytes = r->bytes;
+		info->host_addr = r->host;
+		info->name = r->name ? r->name : "";
+	}
+	hv_mem_read_end(mem, slot);
 	if (!r)
 		return hv_err(-ENOENT, "guest memory: no region with id %u", id);
-	info->id = r->id;
-	info->flags = r->flags;
-	info->backing = r->backing;
-	info->fd = r->fd;
-	info->gpa = r->gpa;
-	info->bytes = r->bytes;
-	info->host_addr = r->host;
-	info->name = r->name ? r->name : "";
 	return 0;
 }
 
 HV_EXPORT int hv_mem_regions(const struct hv_mem *mem, uint32_t *ids, uint32_t max)
 {
-	for (uint32_t i = 0; i < mem->count && i < max; i++)
-		ids[i] = mem->regions[i].id;
-	return (int)mem->count;
+	unsigned int slot;
+	const struct hv_mem_table *t = hv_mem_read_begin(mem, &slot);
+	int count = (int)t->count;
+
+	for (uint32_t i = 0; i < t->count && i < max; i++)
+		ids[i] = t->regions[i]->id;
+	hv_mem_read_end(mem, slot);
+	return count;
 }
 
-HV_EXPORT int hv_mem_translate(const struct hv_mem *mem, uint64_t gpa, uint64_t len, void **hva)
+/* Every listener's region_set_flags; undone for the earlier ones on a refusal. */
+static int tell_set_flags(struct hv_mem *mem, const struct hv_mem_region *r, uint32_t flags)
 {
-	const struct hv_mem_region *r = hv_mem_find(mem, gpa);
-	uint64_t offset;
+	for (uint32_t i = 0; i < mem->nr_listeners; i++) {
+		const struct hv_mem_listener_entry *e = &mem->listeners[i];
+		int ret = e->l->region_set_flags ? e->l->region_set_flags(e->opaque, r, flags) : 0;
 
-	if (len == 0)
-		len = 1;
-	if (!r)
-		return hv_err(-EFAULT, "guest address 0x%llx is not in guest RAM",
-			      (unsigned long long)gpa);
-	offset = gpa - r->gpa;
-	/* offset < bytes holds, so bytes - offset cannot underflow. */
-	if (len > r->bytes - offset)
-		return hv_err(-EFAULT, "guest range 0x%llx+0x%llx runs past the end of region '%s'",
-			      (unsigned long long)gpa, (unsigned long long)len,
-			      r->name ? r->name : "");
-	*hva = r->host + offset;
-	return 0;
-}
-
-/* Check that [gpa, gpa + len) is entirely backed by adjacent regions. */
-static int check_span(const struct hv_mem *mem, uint64_t gpa, size_t len)
-{
-	uint64_t addr = gpa, left = len;
-
-	if (gpa + len < gpa)
-		return hv_err(-EFAULT, "guest range 0x%llx+0x%zx wraps around",
-			      (unsigned long long)gpa, len);
-	while (left) {
-		const struct hv_mem_region *r = hv_mem_find(mem, addr);
-		uint64_t chunk;
-
-		if (!r)
-			return hv_err(-EFAULT, "guest range 0x%llx+0x%zx: 0x%llx is not in guest RAM",
-				      (unsigned long long)gpa, len, (unsigned long long)addr);
-		chunk = r->bytes - (addr - r->gpa);
-		if (chunk > left)
-			chunk = left;
-		addr += chunk;
-		left -= chunk;
-	}
-	return 0;
-}
-
-/* Copy into the guest from `in`, or out of it into `out` (the other NULL). */
-static int copy_span(const struct hv_mem *mem, uint64_t gpa, void *out, const void *in,
-		     size_t len)
-{
-	uint8_t *dst = out;
-	const uint8_t *src = in;
-	int ret = check_span(mem, gpa, len);
-
-	if (ret)
-		return ret;
-	while (len) {
-		const struct hv_mem_region *r = hv_mem_find(mem, gpa);
-		uint64_t offset = gpa - r->gpa;
-		size_t chunk = r->bytes - offset < len ? (size_t)(r->bytes - offset) : len;
-
-		if (src) {
-			memcpy(r->host + offset, src, chunk);
-			src += chunk;
-		} else {
-			memcpy(dst, r->host + offset, chunk);
-			dst += chunk;
+		while (ret && i--) {
+			e = &mem->listeners[i];
+			if (e->l->region_set_flags)
+				(void)e->l->region_set_flags(e->opaque, r, r->flags);
 		}
-		gpa += chunk;
-		len -= chunk;
+		if (ret)
+			return ret;
 	}
 	return 0;
-}
-
-HV_EXPORT int hv_mem_read(const struct hv_mem *mem, uint64_t gpa, void *buf, size_t len)
-{
-	return copy_span(mem, gpa, buf, NULL, len);
-}
-
-HV_EXPORT int hv_mem_write(struct hv_mem *mem, uint64_t gpa, const void *buf, size_t len)
-{
-	return copy_span(mem, gpa, NULL, buf, len);
 }
 
 HV_EXPORT int hv_mem_set_dirty_log(struct hv_mem *mem, uint32_t id, bool enable)
 {
-	struct hv_mem_region *r = find_id(mem, id);
+	struct hv_mem_region *r;
 	uint32_t flags;
-	int ret;
+	int ret = 0;
 
-	if (!r)
-		return hv_err(-ENOENT, "guest memory: no region with id %u", id);
-	flags = enable ? r->flags | HV_MEM_F_DIRTY_LOG : r->flags & ~HV_MEM_F_DIRTY_LOG;
-	if (flags == r->flags)
-		return 0;
-	if (mem->listener) {
-		ret = mem->listener->region_set_flags(mem->listener_opaque, r, flags);
-		if (ret)
-			return ret;
+	pthread_mutex_lock(&mem->write_lock);
+	r = find_id(mem, id);
+	if (!r) {
+		ret = hv_err(-ENOENT, "guest memory: no region with id %u", id);
+		goto out;
 	}
-	r->flags = flags;
-	return 0;
+	flags = enable ? r->flags | HV_MEM_F_DIRTY_LOG : r->flags & ~HV_MEM_F_DIRTY_LOG;
+	if (flags != r->flags) {
+		ret = tell_set_flags(mem, r, flags);
+		if (!ret)
+			__atomic_store_n(&r->flags, flags, __ATOMIC_RELAXED);
+	}
+out:
+	pthread_mutex_unlock(&mem->write_lock);
+	return ret;
 }
 
 HV_EXPORT size_t hv_mem_dirty_bitmap_bytes(uint64_t region_bytes)
@@ -392,8 +406,8 @@ HV_EXPORT size_t hv_mem_dirty_bitmap_bytes(uint64_t region_bytes)
 	return (size_t)((pages + 63) / 64 * 8);
 }
 
-HV_EXPORT int hv_mem_get_dirty_log(struct hv_mem *mem, uint32_t id, uint64_t *bitmap,
-				   size_t bitmap_bytes)
+static int dirty_log_locked(struct hv_mem *mem, uint32_t id, uint64_t *bitmap,
+			    size_t bitmap_bytes)
 {
 	struct hv_mem_region *r = find_id(mem, id);
 
@@ -404,7 +418,22 @@ HV_EXPORT int hv_mem_get_dirty_log(struct hv_mem *mem, uint32_t id, uint64_t *bi
 	if (bitmap_bytes < hv_mem_dirty_bitmap_bytes(r->bytes))
 		return hv_err(-EINVAL, "guest memory region %u: dirty bitmap needs %zu bytes, got %zu",
 			      id, hv_mem_dirty_bitmap_bytes(r->bytes), bitmap_bytes);
-	if (!mem->listener)
-		return hv_err(-EOPNOTSUPP, "dirty logging needs a memory map attached to a VM");
-	return mem->listener->region_dirty_log(mem->listener_opaque, r, bitmap);
+	for (uint32_t i = 0; i < mem->nr_listeners; i++) {
+		const struct hv_mem_listener_entry *e = &mem->listeners[i];
+
+		if (e->l->region_dirty_log)
+			return e->l->region_dirty_log(e->opaque, r, bitmap);
+	}
+	return hv_err(-EOPNOTSUPP, "dirty logging needs a memory map attached to a VM");
+}
+
+HV_EXPORT int hv_mem_get_dirty_log(struct hv_mem *mem, uint32_t id, uint64_t *bitmap,
+				   size_t bitmap_bytes)
+{
+	int ret;
+
+	pthread_mutex_lock(&mem->write_lock);
+	ret = dirty_log_locked(mem, id, bitmap, bitmap_bytes);
+	pthread_mutex_unlock(&mem->write_lock);
+	return ret;
 }

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "mem/mem_internal.h"
+#include "mem/mem_map.h"
 #include "util/error.h"
 
 #define PAGE 4096ull
@@ -32,9 +32,8 @@ static bool is_shared(const struct hv_mem_region *r)
 	       !(r->flags & (HV_MEM_F_PRIVATE | HV_MEM_F_READONLY));
 }
 
-int hv_mem_discard(struct hv_mem *mem, uint64_t gpa, uint64_t len)
+static int discard(const struct hv_mem_region *r, uint64_t gpa, uint64_t len)
 {
-	const struct hv_mem_region *r = hv_mem_find(mem, gpa);
 	uint64_t align = PAGE;
 	uint8_t *host;
 
@@ -44,7 +43,7 @@ int hv_mem_discard(struct hv_mem *mem, uint64_t gpa, uint64_t len)
 	if (len > r->bytes - (gpa - r->gpa))
 		return hv_err(-EFAULT, "discarding 0x%llx+0x%llx: runs past the end of region '%s'",
 			      (unsigned long long)gpa, (unsigned long long)len, name_of(r));
-	if (r->flags & HV_MEM_F_READONLY)
+	if (__atomic_load_n(&r->flags, __ATOMIC_RELAXED) & HV_MEM_F_READONLY)
 		return hv_err(-EPERM, "discarding 0x%llx: region '%s' is read-only",
 			      (unsigned long long)gpa, name_of(r));
 	if (r->flags & HV_MEM_F_HUGEPAGES)
@@ -73,4 +72,14 @@ int hv_mem_discard(struct hv_mem *mem, uint64_t gpa, uint64_t len)
 		return hv_err_sys(-errno, "discarding 0x%llx+0x%llx of '%s'",
 				  (unsigned long long)gpa, (unsigned long long)len, name_of(r));
 	return 0;
+}
+
+int hv_mem_discard(struct hv_mem *mem, uint64_t gpa, uint64_t len)
+{
+	unsigned int slot;
+	/* In a read section: the region cannot be unmapped under madvise(). */
+	int ret = discard(hv_mem_table_find(hv_mem_read_begin(mem, &slot), gpa), gpa, len);
+
+	hv_mem_read_end(mem, slot);
+	return ret;
 }

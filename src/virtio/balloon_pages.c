@@ -40,7 +40,7 @@ uint64_t hv_balloon_ram_pages(const struct hv_virtio_balloon *bal)
 struct run {
 	uint64_t start;
 	uint64_t pages;
-	const struct hv_mem_region *region;
+	uint32_t region; /* id */
 };
 
 static void flush_run(struct hv_virtio_balloon *bal, struct run *run, uint64_t *done)
@@ -87,13 +87,13 @@ static void one_page(struct hv_virtio_balloon *bal, uint32_t pfn, bool inflate, 
 		     uint64_t *done, uint64_t *skipped)
 {
 	uint64_t gpa = (uint64_t)pfn * PAGE; /* < 2^44: no overflow */
-	const struct hv_mem_region *r = hv_mem_find(bal->mem, gpa);
+	struct hv_mem_region r;
 
-	if (!r) {
+	if (!hv_mem_find(bal->mem, gpa, &r)) {
 		skip_page(bal, pfn, "is not in guest RAM", skipped);
 		return;
 	}
-	if (r->flags & HV_MEM_F_READONLY) {
+	if (r.flags & HV_MEM_F_READONLY) {
 		skip_page(bal, pfn, "is read-only memory", skipped);
 		return;
 	}
@@ -101,12 +101,12 @@ static void one_page(struct hv_virtio_balloon *bal, uint32_t pfn, bool inflate, 
 		(*done)++;
 		return;
 	}
-	if (run->pages && run->region == r && gpa == run->start + run->pages * PAGE) {
+	if (run->pages && run->region == r.id && gpa == run->start + run->pages * PAGE) {
 		run->pages++;
 		return;
 	}
 	flush_run(bal, run, done);
-	*run = (struct run){ gpa, 1, r };
+	*run = (struct run){ gpa, 1, r.id };
 }
 
 int hv_balloon_pages(struct hv_virtio_balloon *bal, const struct hv_virtq_req *req,

@@ -209,7 +209,9 @@ static int create_parts(struct hv_vm *vm)
 	if (ret)
 		return ret;
 	slots = hv_kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_NR_MEMSLOTS);
-	hv_mem_attach(vm->mem, &slot_listener, vm, slots > 0 ? (uint32_t)slots : 32);
+	ret = hv_mem_attach(vm->mem, &slot_listener, vm, slots > 0 ? (uint32_t)slots : 32);
+	if (ret)
+		return ret;
 	ret = hv_bus_create(HV_BUS_PIO, &vm->pio);
 	if (ret)
 		return ret;

@@ -729,6 +729,7 @@ static void test_random_lookup(void **state)
 		const uint32_t m = (uint32_t)(test_rand(&rng) % n);
 		uint64_t gpa = k & 1 ? test_rand(&rng) % (1ull << 36)
 				     : model[m].gpa + model[m].bytes - 2 + test_rand(&rng) % 4;
+		struct hv_mem_region found;
 		uint8_t *want = NULL;
 		void *hva = NULL;
 		int ret;
@@ -740,10 +741,10 @@ static void test_random_lookup(void **state)
 		if (want) {
 			expect_ret(ret, 0);
 			assert_ptr_equal(hva, want);
-			assert_non_null(hv_mem_find(mem, gpa));
+			assert_true(hv_mem_find(mem, gpa, &found));
 		} else {
 			expect_ret(ret, -EFAULT);
-			assert_null(hv_mem_find(mem, gpa));
+			assert_false(hv_mem_find(mem, gpa, &found));
 		}
 	}
 }

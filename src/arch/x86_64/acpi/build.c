@@ -236,12 +236,12 @@ out:
 static bool backed(const struct hv_mem *mem, uint64_t gpa, uint64_t len)
 {
 	while (len) {
-		const struct hv_mem_region *r = hv_mem_find(mem, gpa);
+		struct hv_mem_region r;
 		uint64_t chunk;
 
-		if (!r)
+		if (!hv_mem_find(mem, gpa, &r))
 			return false;
-		chunk = r->bytes - (gpa - r->gpa);
+		chunk = r.bytes - (gpa - r.gpa);
 		if (chunk >= len)
 			return true;
 		gpa += chunk;
