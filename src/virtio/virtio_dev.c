@@ -103,6 +103,11 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 	ret = hv_virtio_dev_loop_init(dev, cfg->size >= sizeof(*cfg) ? cfg->ioloop : NULL);
 	if (ret)
 		goto fail_loop;
+	ret = hv_virtio_dev_mem_listen(dev);
+	if (ret) {
+		hv_virtio_dev_loop_fini(dev);
+		goto fail_loop;
+	}
 	*out = dev;
 	return 0;
 
@@ -126,6 +131,7 @@ HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 	if (!dev)
 		return;
 	hv_virtio_dev_loop_fini(dev); /* the transport is gone: no notify runs */
+	hv_virtio_dev_mem_unlisten(dev);
 	for (uint32_t i = 0; i < dev->nr_queues; i++)
 		hv_virtq_fini(&dev->queues[i]);
 	pthread_mutex_destroy(&dev->lock);
@@ -229,6 +235,12 @@ static void reset_locked(struct hv_virtio_dev *dev)
 	}
 	if (dev->ops->reset)
 		dev->ops->reset(dev->opaque, dev);
+	/* The device is done with every request: their memory may go. */
+	for (uint32_t i = 0; i < dev->nr_queues; i++) {
+		pthread_mutex_lock(&dev->queues[i].lock);
+		hv_virtq_release_bufs(&dev->queues[i]);
+		pthread_mutex_unlock(&dev->queues[i].lock);
+	}
 	__atomic_store_n(&dev->status, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&dev->driver_features, 0, __ATOMIC_RELAXED);
 	dev->needs_reset_logged = false;

@@ -71,8 +71,7 @@ void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool r
 	} else if (!ready && vq->ready) {
 		/* Disabling one queue: stop it, keep the driver's set-up. */
 		vq->ready = false;
-		vq->running = false;
-		vq->generation++;
+		hv_virtq_stop(vq);
 	}
 	pthread_mutex_unlock(&vq->lock);
 	pthread_mutex_unlock(&dev->lock);

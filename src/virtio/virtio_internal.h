@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hvlib/virtio.h"
+#include "mem/mem_internal.h"
 #include "virtio/vring.h"
 
 #define HV_VIRTQ_DEFAULT_SIZE 256u
@@ -40,6 +41,13 @@ struct hv_virtq {
 	uint16_t used_idx;        /* our copy of used->idx: the guest may scribble on it */
 	uint16_t signalled_used;  /* used_idx at the last interrupt */
 	bool signalled_valid;     /* signalled_used means something yet */
+	/* Guest memory the queue holds pointers into, which therefore cannot
+	 * be removed: the rings while running, and the regions of buffers
+	 * popped and not yet pushed (inflight of them) until all are pushed
+	 * or the device was reset (a stale request may still be in use). */
+	struct hv_mem_pins ring_pins;
+	struct hv_mem_pins buf_pins;
+	uint32_t inflight;
 
 	/* Device-chosen eventfd for this queue's notifications (-1: none),
 	 * under dev->lock; borrowed from the device. */
@@ -162,5 +170,14 @@ void hv_virtq_fini(struct hv_virtq *q);
 int hv_virtq_start(struct hv_virtq *q, uint64_t features);
 /* Stop serving and forget the driver's set-up (q->lock held). */
 void hv_virtq_reset(struct hv_virtq *q);
+/* Stop serving, keep the set-up: the driver disabled the queue (q->lock held). */
+void hv_virtq_stop(struct hv_virtq *q);
+/* The device was reset (its ops->reset returned) or is destroyed: it holds
+ * no request any more, so the buffers' memory is let go (q->lock held). */
+void hv_virtq_release_bufs(struct hv_virtq *q);
+/* Follow the guest memory map (virtio_dev_mem.c): a running queue whose
+ * rings no longer translate to where they did breaks the device. */
+int hv_virtio_dev_mem_listen(struct hv_virtio_dev *dev);
+void hv_virtio_dev_mem_unlisten(struct hv_virtio_dev *dev);
 
 #endif /* HV_VIRTIO_INTERNAL_H */

@@ -35,23 +35,15 @@ int hv_virtq_init(struct hv_virtq *q, struct hv_virtio_dev *dev, uint32_t index,
 
 void hv_virtq_fini(struct hv_virtq *q)
 {
+	hv_mem_unpin_all(&q->ring_pins);
+	hv_virtq_release_bufs(q);
 	pthread_mutex_destroy(&q->lock);
 }
 
-int hv_virtq_translate(struct hv_mem *mem, uint64_t gpa, uint64_t len, bool writable,
-		       void **hva)
+void hv_virtq_release_bufs(struct hv_virtq *q)
 {
-	const struct hv_mem_region *r;
-
-	if (hv_mem_translate(mem, gpa, len, hva))
-		return -EFAULT;
-	/* The device must not write where the guest itself may not (ROM). */
-	if (writable) {
-		r = hv_mem_find(mem, gpa);
-		if (!r || (r->flags & HV_MEM_F_READONLY))
-			return -EFAULT;
-	}
-	return 0;
+	hv_mem_unpin_all(&q->buf_pins);
+	q->inflight = 0;
 }
 
 static int ring_part(struct hv_virtq *q, uint64_t gpa, uint64_t bytes, uint32_t align,
@@ -60,9 +52,11 @@ static int ring_part(struct hv_virtq *q, uint64_t gpa, uint64_t bytes, uint32_t 
 	if (gpa % align)
 		return hv_err(-EINVAL, "queue %u: %s at 0x%llx is not %u-byte aligned", q->index,
 			      what, (unsigned long long)gpa, align);
-	if (hv_virtq_translate(q->dev->mem, gpa, bytes, writable, hva))
-		return hv_err(-EFAULT, "queue %u: %s [0x%llx, +0x%llx) is not in guest RAM",
-			      q->index, what, (unsigned long long)gpa, (unsigned long long)bytes);
+	/* Pinned: the region cannot be removed while the queue runs. */
+	if (hv_mem_pin_range(q->dev->mem, gpa, bytes, writable, &q->ring_pins, hva))
+		return hv_err(-EFAULT, "queue %u: %s [0x%llx, +0x%llx) is not in guest RAM (or "
+				       "is ROM, or is being removed)", q->index, what,
+			      (unsigned long long)gpa, (unsigned long long)bytes);
 	return 0;
 }
 
@@ -71,6 +65,7 @@ int hv_virtq_start(struct hv_virtq *q, uint64_t features)
 	void *desc, *avail, *used;
 	int ret;
 
+	hv_mem_unpin_all(&q->ring_pins);
 	if (!q->size || q->size > q->max_size)
 		return hv_err(-EINVAL, "queue %u: size %u (1..%u)", q->index, q->size, q->max_size);
 	ret = ring_part(q, q->desc_gpa, vring_desc_bytes(q->size), VRING_DESC_ALIGN, false,
@@ -81,8 +76,10 @@ int hv_virtq_start(struct hv_virtq *q, uint64_t features)
 	if (!ret)
 		ret = ring_part(q, q->used_gpa, vring_used_bytes(q->size), VRING_USED_ALIGN, true,
 				"used ring", &used);
-	if (ret)
+	if (ret) {
+		hv_mem_unpin_all(&q->ring_pins);
 		return ret;
+	}
 	q->desc = desc;
 	q->avail = avail;
 	q->used = used;
@@ -101,8 +98,16 @@ int hv_virtq_start(struct hv_virtq *q, uint64_t features)
 	return 0;
 }
 
+void hv_virtq_stop(struct hv_virtq *q)
+{
+	q->running = false;
+	q->generation++;
+	hv_mem_unpin_all(&q->ring_pins);
+}
+
 void hv_virtq_reset(struct hv_virtq *q)
 {
+	hv_mem_unpin_all(&q->ring_pins);
 	q->running = false;
 	q->broken = false;
 	q->ready = false;
@@ -169,10 +174,14 @@ static int pop_locked(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t ma
 	head = le16toh(__atomic_load_n(&q->avail->ring[q->last_avail % q->size],
 				       __ATOMIC_RELAXED));
 	ret = hv_virtq_walk_chain(q, head, bufs, max_bufs, req, why, why_len);
-	if (ret)
+	if (ret) {
+		if (!q->inflight)
+			hv_virtq_release_bufs(q);
 		return ret;
+	}
 	req->generation = q->generation;
 	q->last_avail++;
+	q->inflight++;
 	return 1;
 }
 
@@ -215,6 +224,8 @@ HV_EXPORT void hv_virtq_push(struct hv_virtq *q, const struct hv_virtq_req *req,
 		 * buffers) is visible before the new index.  Pairs with the
 		 * driver's read barrier after it reads used->idx. */
 		__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+		if (q->inflight && !--q->inflight)
+			hv_virtq_release_bufs(q);
 	}
 	pthread_mutex_unlock(&q->lock);
 }

@@ -35,6 +35,25 @@ static void read_desc(const struct walk *w, uint32_t i, struct vring_desc *d)
 	d->next = le16toh(d->next);
 }
 
+/* Host address of a buffer, its region pinned until the request is done
+ * (and, writable, not ROM: the device must not write where the guest may not). */
+static int pin_buf(struct hv_virtq *q, uint64_t gpa, uint32_t len, bool writable, void **hva)
+{
+	return hv_mem_pin_range(q->dev->mem, gpa, len, writable, &q->buf_pins, hva);
+}
+
+/* Why pin_buf() failed, for the log (the failure is rare: look again). */
+static const char *pin_failure(struct hv_virtq *q, uint64_t gpa, uint32_t len)
+{
+	struct hv_mem_region r;
+
+	if (!hv_mem_find(q->dev->mem, gpa, &r) || len > r.bytes - (gpa - r.gpa))
+		return "is not in guest RAM";
+	if (q->buf_pins.n == HV_MEM_PINS_MAX)
+		return "would spread the queue's buffers in flight over too many memory regions";
+	return "is ROM (device-writable) or in a region being removed";
+}
+
 /* Switch to the indirect table d describes. */
 static int enter_indirect(struct hv_virtq *q, struct walk *w, const struct vring_desc *d,
 			  char *why, size_t why_len)
@@ -54,9 +73,9 @@ static int enter_indirect(struct hv_virtq *q, struct walk *w, const struct vring
 	if (d->len / sizeof(struct vring_desc) > q->max_size)
 		return FAIL("queue %u: indirect table of %zu descriptors, more than %u", q->index,
 			    d->len / sizeof(struct vring_desc), q->max_size);
-	if (hv_virtq_translate(q->dev->mem, d->addr, d->len, false, &table))
-		return FAIL("queue %u: indirect table [0x%llx, +0x%x) is not in guest RAM",
-			    q->index, (unsigned long long)d->addr, d->len);
+	if (pin_buf(q, d->addr, d->len, false, &table))
+		return FAIL("queue %u: indirect table [0x%llx, +0x%x) %s", q->index,
+			    (unsigned long long)d->addr, d->len, pin_failure(q, d->addr, d->len));
 	w->table = table;
 	w->table_size = d->len / sizeof(struct vring_desc);
 	w->visited = 0;
@@ -76,10 +95,10 @@ static int add_buf(struct hv_virtq *q, const struct vring_desc *d, struct hv_vir
 		return 0; /* nothing to transfer; order rules still apply */
 	if (req->nr_bufs == max_bufs)
 		return FAIL("queue %u: chain of more than %u buffers", q->index, max_bufs);
-	if (hv_virtq_translate(q->dev->mem, d->addr, d->len, writable, &hva))
-		return FAIL("queue %u: %s buffer [0x%llx, +0x%x) is not in guest RAM", q->index,
+	if (pin_buf(q, d->addr, d->len, writable, &hva))
+		return FAIL("queue %u: %s buffer [0x%llx, +0x%x) %s", q->index,
 			    writable ? "writable" : "readable", (unsigned long long)d->addr,
-			    d->len);
+			    d->len, pin_failure(q, d->addr, d->len));
 	bufs[req->nr_bufs++] = (struct hv_virtq_buf){ hva, d->len, writable };
 	if (writable) {
 		req->writable_bytes += d->len;

@@ -9,9 +9,6 @@
 
 #include "virtio/virtio_internal.h"
 
-/* hv_mem_translate(), and for device-writable memory also refuse ROM. */
-int hv_virtq_translate(struct hv_mem *mem, uint64_t gpa, uint64_t len, bool writable,
-		       void **hva);
 
 /* Walk the chain starting at head (q->lock held) into bufs/req.  0, or
  * -EIO with the reason in why. */

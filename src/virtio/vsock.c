@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "mem/mem_internal.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 #include "virtio/vsock_internal.h"
@@ -103,6 +104,27 @@ static const struct hv_virtio_dev_ops vsock_ops = {
 	.notify = vsock_notify,
 	.reset = vsock_reset,
 	.status = vsock_status,
+};
+
+/* The guest memory map changed: vhost must see it before a removed
+ * region's memory is unmapped, and must see added RAM. */
+static void vsock_map_changed(void *opaque, struct hv_mem *mem)
+{
+	struct hv_virtio_vsock *v = opaque;
+	int ret = 0;
+
+	(void)mem;
+	/* The device lock orders this against vhost starting and stopping. */
+	pthread_mutex_lock(&v->dev->lock);
+	if (v->running)
+		ret = hv_vsock_vhost_set_mem_table(v);
+	pthread_mutex_unlock(&v->dev->lock);
+	if (ret)
+		hv_virtio_dev_needs_reset(v->dev, hv_last_error());
+}
+
+static const struct hv_mem_listener vsock_mem_listener = {
+	.map_changed = vsock_map_changed,
 };
 
 /* vhost signalled a call eventfd: the driver wants an interrupt. */
@@ -208,6 +230,10 @@ static int create_dev(struct hv_virtio_vsock *v, const struct hv_virtio_vsock_co
 	/* No transport yet: these only record the fds, wired when one attaches. */
 	for (uint32_t q = 0; !ret && q < HV_VSOCK_VHOST_QUEUES; q++)
 		ret = hv_virtio_dev_set_queue_notify_fd(v->dev, q, v->kick_fds[q]);
+	if (!ret)
+		ret = hv_mem_listener_add(hv_vm_mem(v->vm), &vsock_mem_listener, v);
+	if (!ret)
+		v->listening = true;
 	return ret;
 }
 
@@ -263,6 +289,8 @@ HV_EXPORT void hv_virtio_vsock_destroy(struct hv_virtio_vsock *v)
 		}
 		pthread_join(v->thread, NULL);
 	}
+	if (v->listening)
+		hv_mem_listener_remove(hv_vm_mem(v->vm), &vsock_mem_listener, v);
 	if (v->dev)
 		stop_vhost(v);
 	/* Closing the vhost fd releases the CID and vhost's hold on our memory. */

@@ -26,6 +26,7 @@ struct hv_virtio_vsock {
 	bool thread_started;
 	bool running;        /* vhost started; changed under the device lock */
 	bool exit_notified;  /* a notification came the slow way (logged once) */
+	bool listening;      /* registered as a guest memory listener */
 };
 
 /* One queue's ring set-up as the driver left it (vsock.c copies it out of
@@ -44,6 +45,9 @@ void hv_vsock_queue_ring(struct hv_virtio_vsock *v, uint32_t q, struct hv_vsock_
 int hv_vsock_vhost_open(struct hv_virtio_vsock *v, const char *path, uint64_t *features);
 /* DRIVER_OK: features, memory table, rings, eventfds, running (device lock held). */
 int hv_vsock_vhost_start(struct hv_virtio_vsock *v);
+/* (Again) give vhost the guest RAM map as it is now (device lock held):
+ * at start and after every change of the map. */
+int hv_vsock_vhost_set_mem_table(struct hv_virtio_vsock *v);
 /* Stop vhost touching guest memory (device lock held, or at destroy). */
 int hv_vsock_vhost_stop(struct hv_virtio_vsock *v);
 

@@ -73,11 +73,13 @@ int hv_vsock_vhost_open(struct hv_virtio_vsock *v, const char *path, uint64_t *f
 	return 0;
 }
 
-/* The guest RAM map as it is now; ROM is left out so vhost never writes it. */
-static int set_mem_table(struct hv_virtio_vsock *v)
+/* The guest RAM map as it is now; ROM is left out so vhost never writes it.
+ * Regions may come and go meanwhile (listed ids that vanished are
+ * skipped); the listener sends the table again after each change. */
+int hv_vsock_vhost_set_mem_table(struct hv_virtio_vsock *v)
 {
 	struct hv_mem *mem = hv_vm_mem(v->vm);
-	int n = hv_mem_regions(mem, NULL, 0), ret = -ENOMEM;
+	int n = hv_mem_regions(mem, NULL, 0), cap, ret = -ENOMEM;
 	uint32_t *ids = calloc(n ? (size_t)n : 1, sizeof(*ids));
 	struct vhost_memory *table = calloc(1, sizeof(*table) +
 					    (size_t)n * sizeof(table->regions[0]));
@@ -86,8 +88,9 @@ static int set_mem_table(struct hv_virtio_vsock *v)
 		ret = hv_err(-ENOMEM, "allocating the vhost memory table");
 		goto out;
 	}
-	n = hv_mem_regions(mem, ids, (uint32_t)n);
-	for (int i = 0; i < n; i++) {
+	cap = n;
+	n = hv_mem_regions(mem, ids, (uint32_t)cap);
+	for (int i = 0; i < n && i < cap; i++) {
 		struct hv_mem_region_info info;
 
 		if (hv_mem_region_info(mem, ids[i], &info) || (info.flags & HV_MEM_F_READONLY))
@@ -167,7 +170,7 @@ int hv_vsock_vhost_start(struct hv_virtio_vsock *v)
 	ret = vhost_ioctl(v, VHOST_SET_FEATURES, &features);
 	if (ret)
 		return hv_err_sys(ret, "VHOST_SET_FEATURES 0x%llx", (unsigned long long)features);
-	ret = set_mem_table(v);
+	ret = hv_vsock_vhost_set_mem_table(v);
 	for (uint32_t q = 0; !ret && q < HV_VSOCK_VHOST_QUEUES; q++)
 		ret = set_vring(v, q);
 	if (ret)
