@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem/mem_map.h"
 #include "util/error.h"
@@ -47,9 +48,15 @@ const struct hv_mem_table *hv_mem_table_now(const struct hv_mem *mem)
 
 static void wait_readers_gone(struct hv_mem *mem, unsigned int slot)
 {
-	/* Read sections are a lookup and a copy: short, and never blocked. */
-	while (__atomic_load_n(&mem->readers[slot], SC))
-		sched_yield();
+	/* Read sections are a lookup and a copy: short, and never blocked;
+	 * but a reader may have been preempted inside one, so after a few
+	 * yields sleep and let it run. */
+	for (unsigned int spins = 0; __atomic_load_n(&mem->readers[slot], SC); spins++) {
+		if (spins < 16)
+			sched_yield();
+		else
+			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+	}
 }
 
 int hv_mem_table_replace(struct hv_mem *mem, struct hv_mem_region *add,

@@ -57,6 +57,16 @@ GUEST(guest_irq, ".code16",
       "3: movb $1, (0x500)\n mov $'I', %al\n out %al, $0x12\n"
       "mov $0x20, %al\n out %al, $0x20\n iret");
 
+/* A virtio driver's data path, the set-up done by the host: make head 0
+ * available again (avail->idx at 0x9002), notify queue 0 of the
+ * virtio-mmio window at 0xd0000, wait for used->idx (0xa002) to catch up,
+ * report the count on port 0x10, forever. */
+GUEST(guest_virtq, ".code16",
+      "xor %ax, %ax\n mov %ax, %ds\n mov $0xd000, %ax\n mov %ax, %es\n xor %bx, %bx\n"
+      "1: inc %bx\n mov %bx, (0x9002)\n movl $0, %es:(0x50)\n"
+      "2: mov (0xa002), %ax\n cmp %bx, %ax\n jne 2b\n"
+      "mov %bx, %ax\n out %ax, $0x10\n jmp 1b");
+
 void fixture_setup(struct fixture *f, const struct hv_vm_config *cfg,
 		   const struct guest_code *code)
 {

@@ -35,6 +35,11 @@ extern const struct guest_code guest_in_out;
  * IRQ 5 unmasked; out 0x14 (ready); sti; hlt until the handler ran; then
  * out 0x13 'D' and cli; hlt.  The handler: out 0x12 'I', EOI, iret. */
 extern const struct guest_code guest_irq;
+/* real mode: a virtqueue driver's data path, for ever: head 0 made
+ * available again at avail 0x9000, notify through virtio-mmio at 0xd0000
+ * (QueueNotify 0), spin until used 0xa000 has it, out 0x10 the count (16
+ * bits).  The host sets up the device and the descriptor. */
+extern const struct guest_code guest_virtq;
 
 #define GUEST_CODE 0x1000u
 #define GUEST_RAM 0x80000u /* 512 KiB: GUEST_MMIO lies beyond it */
