@@ -12,10 +12,33 @@
  * only when the whole range [gpa, gpa + len) lies inside one region, with
  * every sum checked for overflow.  The copy helpers may span adjacent regions.
  *
- * Threading: translate/read/write may run concurrently from any thread.
- * Adding or removing regions must not race with them: do it before vCPUs and
- * devices start, or while they are paused.  Pointers from hv_mem_translate()
- * are valid until their region is removed.
+ * Threading: the map may change while the guest runs.  translate, read,
+ * write, hv_mem_regions() and hv_mem_region_info() may run on any thread at
+ * any time, also while another thread adds or removes regions: they never
+ * block (they see the map as it was just before or just after a change), and
+ * a copy by hv_mem_read()/hv_mem_write() finishes before a region it copies
+ * from is unmapped.  Changes (add, remove, dirty-log toggling) are
+ * serialised with each other; a removal returns once no reader can still
+ * see the region, so HV_MEM_HOST memory may be unmapped by the caller then.
+ * vCPUs keep running across a change (KVM swaps its slots atomically).
+ *
+ * Pointers from hv_mem_translate() are the caller's to keep safe: they stay
+ * valid until their region is removed, and hvlib does not know they exist.
+ * hvlib's own users of guest memory do: a running virtqueue (any device on
+ * hv_virtq_pop()/hv_virtq_push(), built-in or the embedder's) pins the
+ * regions of its rings, and of buffers it has popped and not yet pushed,
+ * and hv_mem_remove_region() refuses them with -EBUSY until the queue is
+ * stopped or its device reset (or the buffers are pushed).  vhost-vsock is
+ * given the new map on every change; a device whose running rings no
+ * longer lie where the guest put them (which the pins prevent) would be
+ * marked DEVICE_NEEDS_RESET rather than touch the memory.  An embedder that
+ * keeps its own translated pointers (its own device thread, say) must not
+ * remove their region meanwhile: it is the one removing regions.
+ *
+ * Removal order inside hvlib: the region leaves the map (new lookups fail,
+ * new pins fail), KVM's slot is deleted and vhost gets the new table, then
+ * the memory is unmapped.  Regions are added the other way round: mapped,
+ * KVM slot, visible, vhost told.
  */
 #ifndef HVLIB_MEM_H
 #define HVLIB_MEM_H
@@ -35,7 +58,11 @@ struct hv_mem;
 /* What backs a region (struct hv_mem_region_config.backing). */
 enum hv_mem_backing {
 	HV_MEM_ANON = 0,  /* private anonymous memory, zero-filled */
-	HV_MEM_MEMFD = 1, /* a memfd hvlib creates: shareable with other processes, snapshot-ready */
+	/* A memfd hvlib creates: shareable with other processes, snapshot-ready.
+	 * Sealed F_SEAL_SHRINK | F_SEAL_GROW before anyone sees the fd: no
+	 * holder can resize it under the mapping (ftruncate() fails with
+	 * -EPERM); its content stays writable. */
+	HV_MEM_MEMFD = 1,
 	HV_MEM_FILE = 2,  /* the caller's file descriptor, mapped shared (or private with HV_MEM_F_PRIVATE) */
 	HV_MEM_HOST = 3,  /* the caller's own page-aligned mapping; it must outlive the region */
 };
@@ -78,17 +105,22 @@ HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg);
 HV_EXPORT int hv_mem_create(struct hv_mem **out);
 
 /* Unmaps every region hvlib mapped and closes its fds.  NULL: no-op.
- * Only for maps from hv_mem_create(); a VM's map dies with the VM. */
+ * Only for maps from hv_mem_create(); a VM's map dies with the VM.  Devices
+ * using the map must be destroyed first; nothing may read it meanwhile. */
 HV_EXPORT void hv_mem_destroy(struct hv_mem *mem);
 
 /* Map and add a region; its id (also its KVM slot number) goes to *id_out.
+ * Safe while vCPUs and devices run: it becomes visible at once.
  * -EINVAL: bad size/flags/backing/alignment; -EEXIST: overlaps a region;
  * -EOVERFLOW: gpa + bytes wraps; -ENOMEM / -EBADF / other mmap errors;
  * -ENOSPC: no free slot; a KVM error when attached to a VM. */
 HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
 				uint32_t *id_out);
 
-/* Remove a region and unmap what hvlib mapped.  -ENOENT: no such id. */
+/* Remove a region and unmap what hvlib mapped, once no reader is inside
+ * it.  -ENOENT: no such id; -EBUSY: a running virtqueue holds its rings or
+ * unfinished buffers in it (stop the queue or reset the device, or let the
+ * buffers complete, and retry).  Safe while vCPUs and devices run. */
 HV_EXPORT int hv_mem_remove_region(struct hv_mem *mem, uint32_t id);
 
 /* Describe region id.  -ENOENT. */

@@ -18,7 +18,10 @@
  *     VIRTIO_F_EVENT_IDX.  The guest is hostile: every index, address and
  *     length it wrote is checked against the queue size and guest memory
  *     (hv_mem_translate()); loops and chains longer than the queue are
- *     caught.  A broken queue sets DEVICE_NEEDS_RESET in the device status,
+ *     caught.  While a queue runs, the memory regions of its rings and of
+ *     the buffers popped but not yet pushed cannot be removed
+ *     (hv_mem_remove_region(): -EBUSY; see hvlib/mem.h).
+ *     A broken queue sets DEVICE_NEEDS_RESET in the device status,
  *     tells the driver with a configuration interrupt, logs once, and
  *     serves nothing more until the driver resets the device.
  *  3. A transport puts a device on a bus: hv_virtio_mmio_create() claims an
@@ -249,7 +252,10 @@ HV_EXPORT uint32_t hv_virtq_max_bufs(const struct hv_virtq *q);
  * hv_virtq_max_bufs(): a chain that does not fit is treated as broken).
  * Returns 1 with *req filled, 0 if the queue is empty (or not running),
  * -EIO if the chain (or the queue) is broken: the device is then marked
- * DEVICE_NEEDS_RESET and this queue serves nothing until a reset.
+ * DEVICE_NEEDS_RESET and this queue serves nothing until a reset.  The
+ * buffers' memory regions stay pinned (not removable) until every popped
+ * request is pushed or the device is reset; a chain that would spread the
+ * queue's unfinished buffers over more than 8 regions counts as broken.
  */
 HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t max_bufs,
 			   struct hv_virtq_req *req);
