@@ -146,12 +146,11 @@ bool hv_mem_find(const struct hv_mem *mem, uint64_t gpa, struct hv_mem_region *o
 	unsigned int slot;
 	const struct hv_mem_region *r = hv_mem_table_find(hv_mem_read_begin(mem, &slot), gpa);
 
-	if (r) {
-		*out = *r;
-		out->flags = flags_of(r);
-		out->pins = 0;
-		out->name = NULL;
-	}
+	if (r) /* field by field: pins and flags change under us (atomically) */
+		*out = (struct hv_mem_region){
+			.id = r->id, .flags = flags_of(r), .backing = r->backing, .fd = r->fd,
+			.gpa = r->gpa, .bytes = r->bytes, .host = r->host, .unmap = r->unmap,
+		};
 	hv_mem_read_end(mem, slot);
 	return r != NULL;
 }

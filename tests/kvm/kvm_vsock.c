@@ -213,6 +213,44 @@ static int host_listener(void)
 	return s;
 }
 
+/* Adds and removes a region of guest memory, unrelated to the rings and
+ * buffers, for as long as the echo runs: vhost gets a new memory table
+ * every time (VHOST_SET_MEM_TABLE) while it moves the data. */
+struct churn {
+	struct hv_mem *mem;
+	pthread_t thread;
+	volatile bool stop; /* written before the join only */
+	unsigned int cycles;
+	char err[256];
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	uint8_t in[64], out[64];
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		struct hv_mem_region_config rc;
+		uint32_t id;
+
+		hv_mem_region_config_init(&rc);
+		rc.gpa = 64ull << 30; /* far above the guest's RAM */
+		rc.bytes = 2u << 20;
+		rc.backing = c->cycles & 1 ? HV_MEM_MEMFD : HV_MEM_ANON;
+		memset(in, (int)c->cycles, sizeof(in));
+		if (hv_mem_add_region(c->mem, &rc, &id) ||
+		    hv_mem_write(c->mem, rc.gpa, in, sizeof(in)) ||
+		    hv_mem_read(c->mem, rc.gpa, out, sizeof(out)) || memcmp(in, out, sizeof(in)) ||
+		    hv_mem_remove_region(c->mem, id)) {
+			snprintf(c->err, sizeof(c->err), "cycle %u: %s", c->cycles, hv_last_error());
+			break;
+		}
+		c->cycles++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
 static void test_echo_both_ways(void **state)
 {
 	struct console *con = calloc(1, sizeof(*con));
@@ -220,6 +258,7 @@ static void test_echo_both_ways(void **state)
 	struct hv_microvm_config cfg;
 	struct hv_microvm_status st;
 	struct hv_microvm *vm = NULL;
+	struct churn churn = { 0 };
 	char want[64];
 	int listener, ret;
 
@@ -245,7 +284,15 @@ static void test_echo_both_ways(void **state)
 		fail_msg("create: %s", hv_last_error());
 	assert_int_equal(hv_microvm_start(vm), 0);
 	wait_console(con, vm, "HVLIB-VSOCK-LISTENING");
+	churn.mem = hv_vm_mem(hv_microvm_vm(vm));
+	assert_int_equal(pthread_create(&churn.thread, NULL, churn_thread, &churn), 0);
 	check_echo();
+	__atomic_store_n(&churn.stop, true, __ATOMIC_RELAXED);
+	pthread_join(churn.thread, NULL);
+	if (churn.err[0])
+		fail_msg("changing the memory map under vhost: %s", churn.err);
+	fprintf(stderr, "echo with %u memory map changes under vhost\n", churn.cycles);
+	assert_true(churn.cycles > 0);
 	check_from_guest(listener);
 	ret = hv_microvm_wait(vm, BOOT_TIMEOUT_MS, &st);
 	if (ret || st.reason != HV_STOP_POWEROFF || !guest_console_has(con, "HVLIB-DONE")) {
@@ -264,6 +311,7 @@ static void test_echo_both_ways(void **state)
 	/* Both data queues went to ioeventfds, and no notification exited. */
 	assert_non_null(strstr(log->buf, "queue 0 notifications go to eventfd"));
 	assert_non_null(strstr(log->buf, "queue 1 notifications go to eventfd"));
+	assert_null(strstr(log->buf, "needs reset"));
 	if (strstr(log->buf, "through a vCPU exit"))
 		fail_msg("a vsock notification took the vCPU exit path:\n%s", log->buf);
 	free(con);
