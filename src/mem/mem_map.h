@@ -10,7 +10,10 @@
  * itself into a slot and then checks the slot is still current (else it
  * retries), so a writer that saw a slot empty of readers owns it: the
  * counts and the index are sequentially consistent atomics, which
- * ThreadSanitizer understands.  A read section costs two atomic additions.
+ * ThreadSanitizer understands.  A read section costs two atomic additions,
+ * on a counter picked by the reader's stack address, so that threads (vCPUs,
+ * I/O threads) mostly count on cache lines of their own; a writer checks
+ * them all.
  */
 #ifndef HV_MEM_MAP_H
 #define HV_MEM_MAP_H
@@ -25,6 +28,11 @@ struct hv_mem_table {
 	uint32_t capacity;
 };
 
+#define HV_MEM_READER_SHARDS 8u
+struct hv_mem_readers {
+	unsigned long n[2];            /* atomic: readers inside each slot */
+} __attribute__((aligned(64)));
+
 struct hv_mem_listener_entry {
 	const struct hv_mem_listener *l;
 	void *opaque;
@@ -34,15 +42,16 @@ struct hv_mem {
 	pthread_mutex_t write_lock;    /* changes, listeners; readers never take it */
 	struct hv_mem_table slot[2];
 	unsigned int cur;              /* atomic: the slot readers use */
-	unsigned long readers[2];      /* atomic: readers inside each slot */
+	struct hv_mem_readers readers[HV_MEM_READER_SHARDS];
 	uint32_t max_regions;
 	struct hv_mem_listener_entry *listeners; /* under write_lock */
 	uint32_t nr_listeners;
 };
 
-/* Enter / leave a read section; the table stays valid in between. */
-const struct hv_mem_table *hv_mem_read_begin(const struct hv_mem *mem, unsigned int *slot);
-void hv_mem_read_end(const struct hv_mem *mem, unsigned int slot);
+/* Enter / leave a read section; the table stays valid in between.  *token
+ * is for hv_mem_read_end(). */
+const struct hv_mem_table *hv_mem_read_begin(const struct hv_mem *mem, unsigned int *token);
+void hv_mem_read_end(const struct hv_mem *mem, unsigned int token);
 
 /* The current table, for writers (write_lock held). */
 const struct hv_mem_table *hv_mem_table_now(const struct hv_mem *mem);

@@ -15,30 +15,41 @@
 
 #define SC __ATOMIC_SEQ_CST
 
-const struct hv_mem_table *hv_mem_read_begin(const struct hv_mem *cmem, unsigned int *slot)
+/* A reader counter for this thread: stacks of different threads lie far
+ * apart, and one thread's calls stay within 64 KiB of each other. */
+static unsigned int shard_here(void)
+{
+	char here;
+	uint64_t x = (uint64_t)(uintptr_t)&here >> 16;
+
+	return (unsigned int)((x * 0x9e3779b97f4a7c15ull) >> 61) % HV_MEM_READER_SHARDS;
+}
+
+const struct hv_mem_table *hv_mem_read_begin(const struct hv_mem *cmem, unsigned int *token)
 {
 	/* The counts are bookkeeping, not the map: a const map is read only. */
 	struct hv_mem *mem = (struct hv_mem *)(uintptr_t)cmem;
-	unsigned int s;
+	unsigned int shard = shard_here(), s;
+	unsigned long *n = mem->readers[shard].n;
 
 	for (;;) {
 		s = __atomic_load_n(&mem->cur, SC);
-		__atomic_add_fetch(&mem->readers[s], 1, SC);
+		__atomic_add_fetch(&n[s], 1, SC);
 		/* Still current after we counted ourselves in: any writer that
 		 * wants this slot now sees us and waits. */
 		if (__atomic_load_n(&mem->cur, SC) == s)
 			break;
-		__atomic_sub_fetch(&mem->readers[s], 1, SC);
+		__atomic_sub_fetch(&n[s], 1, SC);
 	}
-	*slot = s;
+	*token = shard * 2 + s;
 	return &mem->slot[s];
 }
 
-void hv_mem_read_end(const struct hv_mem *cmem, unsigned int slot)
+void hv_mem_read_end(const struct hv_mem *cmem, unsigned int token)
 {
 	struct hv_mem *mem = (struct hv_mem *)(uintptr_t)cmem;
 
-	__atomic_sub_fetch(&mem->readers[slot], 1, SC);
+	__atomic_sub_fetch(&mem->readers[token / 2].n[token % 2], 1, SC);
 }
 
 const struct hv_mem_table *hv_mem_table_now(const struct hv_mem *mem)
@@ -51,11 +62,13 @@ static void wait_readers_gone(struct hv_mem *mem, unsigned int slot)
 	/* Read sections are a lookup and a copy: short, and never blocked;
 	 * but a reader may have been preempted inside one, so after a few
 	 * yields sleep and let it run. */
-	for (unsigned int spins = 0; __atomic_load_n(&mem->readers[slot], SC); spins++) {
-		if (spins < 16)
-			sched_yield();
-		else
-			nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+	for (unsigned int i = 0, spins = 0; i < HV_MEM_READER_SHARDS; i++) {
+		while (__atomic_load_n(&mem->readers[i].n[slot], SC)) {
+			if (spins++ < 16)
+				sched_yield();
+			else
+				nanosleep(&(struct timespec){ 0, 20000 }, NULL);
+		}
 	}
 }
 
