@@ -27,10 +27,12 @@ HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 
 HV_EXPORT int hv_mem_create(struct hv_mem **out)
 {
-	struct hv_mem *mem = calloc(1, sizeof(*mem));
+	/* Aligned: the reader counts sit on cache lines of their own. */
+	struct hv_mem *mem = aligned_alloc(_Alignof(struct hv_mem), sizeof(*mem));
 
 	if (!mem)
 		return hv_err(-ENOMEM, "allocating a guest memory map");
+	memset(mem, 0, sizeof(*mem));
 	if (pthread_mutex_init(&mem->write_lock, NULL)) {
 		free(mem);
 		return hv_err(-ENOMEM, "allocating a guest memory map");
