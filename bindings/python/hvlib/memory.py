@@ -308,7 +308,10 @@ class GuestMemory(Handle):
         return region
 
     def remove_region(self, region: Union[MemoryRegion, int]) -> None:
-        """Remove a region (object or id) from the map.  :class:`NotFound` if unknown."""
+        """Remove a region (object or id) from the map, also while the guest runs.
+
+        :class:`NotFound` if unknown; :class:`Busy` while a running virtio queue
+        holds its rings or unfinished buffers there (stop or reset the device first)."""
         h = self._check_open()
         rid = region.id if isinstance(region, MemoryRegion) else int(region)
         lib().call("hv_mem_remove_region", h, rid)
