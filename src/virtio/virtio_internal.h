@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hvlib/virtio.h"
+#include "util/ratelimit.h"
 #include "virtio/vring.h"
 
 #define HV_VIRTQ_DEFAULT_SIZE 256u
@@ -91,6 +92,7 @@ struct hv_virtio_dev {
 	uint64_t driver_features;
 	uint32_t config_generation;
 	bool needs_reset_logged;
+	struct hv_ratelimit log_rl; /* every line the device logs (hv_virtio_dev_logf) */
 	struct hv_virtio_transport transport; /* interrupt NULL: none attached */
 	struct hv_virtq *queues;  /* nr_queues */
 	struct hv_ioloop *ioloop; /* borrowed; NULL: notifications served on vCPUs */
