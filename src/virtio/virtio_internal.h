@@ -13,6 +13,17 @@
 
 #define HV_VIRTQ_DEFAULT_SIZE 256u
 
+/*
+ * Chains one ops->notify call may pop from the queue it serves before pop
+ * answers "empty" (and the core serves the queue again later: on an I/O
+ * loop, after every other ready fd had its turn).  64 as Linux's NAPI
+ * weight, for the same reason: large enough that the loop's round trip
+ * (an eventfd write and an epoll_wait, about a microsecond) is spread over
+ * many chains, small enough that a guest keeping one queue full delays the
+ * other devices on the loop by a quarter ring of work at most.
+ */
+#define HV_VIRTQ_BUDGET 64u
+
 /* ISR bits (virtio-mmio InterruptStatus, virtio-pci ISR). */
 #define HV_VIRTIO_ISR_QUEUE  1u
 #define HV_VIRTIO_ISR_CONFIG 2u
@@ -50,7 +61,18 @@ struct hv_virtq {
 	 * attached; atomic: read by the register path without locks). */
 	int loop_fd;
 	bool loop_on;
+
+	/* The serve budget (HV_VIRTQ_BUDGET), under lock: counted only for
+	 * pops from budget_thread while budget_on, i.e. inside ops->notify
+	 * from hv_virtio_dev_serve(); budget_hit: a pop was refused for it. */
+	bool budget_on, budget_hit;
+	uint32_t budget_left;
+	pthread_t budget_thread;
 };
+
+/* In hv_virtq_pop() (q->lock held): whether this pop is over the budget
+ * (then it returns 0, as for an empty queue). */
+bool hv_virtq_over_budget(struct hv_virtq *q);
 
 /* What the core needs from its transport.  Ops are called with dev->lock
  * held (except interrupt from hv_virtio_dev_interrupt()). */
@@ -141,8 +163,11 @@ void hv_virtio_dev_loop_stop(struct hv_virtio_dev *dev);
  * here through ops->notify. */
 void hv_virtio_dev_kick(struct hv_virtio_dev *dev, uint32_t q);
 /* ops->notify for q, unless the device is not live (no DRIVER_OK, or
- * DEVICE_NEEDS_RESET): those notifications are dropped. */
-void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q);
+ * DEVICE_NEEDS_RESET): those notifications are dropped.  Each call pops at
+ * most HV_VIRTQ_BUDGET chains; if it stopped there, on_loop (the caller is
+ * the loop's callback for q) signals q's eventfd again so the loop comes
+ * back after the others, else ops->notify is called again here. */
+void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q, bool on_loop);
 /* ops->status if the device's ops table is recent enough to have one. */
 int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */
