@@ -24,8 +24,6 @@
 #include "virtio/virtio_internal.h"
 #include "vm/vm_internal.h"
 
-/* What hvlib implements for every device. */
-#define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
 /* The config as first published, before ioloop was appended. */
@@ -93,7 +91,7 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 	dev->vm = cfg->vm;
 	dev->mem = cfg->mem ? cfg->mem : hv_vm_mem(cfg->vm);
 	dev->nr_queues = cfg->nr_queues;
-	dev->device_features = cfg->ops->features | cfg->features | CORE_FEATURES;
+	dev->device_features = cfg->ops->features | cfg->features | HV_VIRTIO_CORE_FEATURES;
 	snprintf(dev->name, sizeof(dev->name), "%s", cfg->name ? cfg->name : "virtio");
 	hv_ratelimit_init(&dev->log_rl, HV_RATELIMIT_BURST, HV_RATELIMIT_INTERVAL_NS);
 	qsize = cfg->queue_max_size ? cfg->queue_max_size : HV_VIRTQ_DEFAULT_SIZE;
