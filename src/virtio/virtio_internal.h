@@ -9,6 +9,7 @@
 
 #include "hvlib/virtio.h"
 #include "util/ratelimit.h"
+#include "virtio/core_features.h"
 #include "virtio/vring.h"
 
 #define HV_VIRTQ_DEFAULT_SIZE 256u
@@ -135,6 +136,11 @@ void hv_virtio_dev_set_driver_features(struct hv_virtio_dev *dev, uint32_t sel, 
 /* Queue set-up registers; ignored while the queue is ready or out of range. */
 void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size);
 void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa);
+/* One 32-bit half of a queue address (transports with 32-bit registers),
+ * the other half kept; and the address as set (0: no such queue). */
+void hv_virtio_dev_queue_set_addr_half(struct hv_virtio_dev *dev, uint32_t q, int which,
+				       bool high, uint32_t val);
+uint64_t hv_virtio_dev_queue_addr(struct hv_virtio_dev *dev, uint32_t q, int which);
 void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready);
 /* The driver notified queue q through the transport's register (a vCPU
  * exit): counted, then hv_virtio_dev_kick(). */
