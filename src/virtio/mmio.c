@@ -38,7 +38,7 @@ enum {
 };
 _Static_assert((REG_QUEUE_DRIVER_LOW - REG_QUEUE_DESC_LOW) / 0x10 == HV_VIRTQ_ADDR_AVAIL &&
 		       (REG_QUEUE_DEVICE_LOW - REG_QUEUE_DESC_LOW) / 0x10 == HV_VIRTQ_ADDR_USED &&
-		       HV_VIRTQ_ADDR_DESC == 0 && (REG_QUEUE_DEVICE_HIGH & 4),
+		       HV_VIRTQ_ADDR_DESC == 0 && (REG_QUEUE_DEVICE_HIGH & 4) != 0,
 	       "queue address register pairs");
 
 #define MMIO_MAGIC 0x74726976u /* "virt" */
