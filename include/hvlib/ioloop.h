@@ -14,6 +14,13 @@
  * callback is simply not called again).  Readiness is level-triggered: a
  * callback that leaves its fd readable is called again.
  *
+ * Fairness: each round calls every ready fd once (32 at a time; epoll puts
+ * those just reported behind the others still waiting).  A callback with
+ * more work than one turn's worth returns and leaves its fd readable (or
+ * signals it again) instead of looping, and never blocks: one busy fd then
+ * costs the others a turn, not the thread.  Virtio queues work that way
+ * (64 chains a turn); virtio-blk's disk I/O runs on a thread of its own.
+ *
  * Ownership: registered descriptors are borrowed: the loop never closes
  * them; remove one before closing it.  The loop owns its thread and its own
  * descriptors, all released by hv_ioloop_destroy(), which must not be called

@@ -125,7 +125,12 @@ struct hv_virtio_dev_ops {
 	void (*config_read)(void *opaque, uint32_t offset, void *buf, uint32_t len);
 	void (*config_write)(void *opaque, uint32_t offset, const void *buf, uint32_t len);
 	/* The driver notified queue `queue`: pop its requests (hv_virtq_pop()),
-	 * serve them, push them back (hv_virtq_push()) and hv_virtq_notify(). */
+	 * serve them, push them back (hv_virtq_push()) and hv_virtq_notify().
+	 * Inside this call hv_virtq_pop() on `queue` answers 0 after 64 chains
+	 * (a budget) even if more wait; the core then calls notify again, on
+	 * an ioloop after its other ready devices had their turn, so a guest
+	 * keeping one queue full cannot keep the loop to itself.  Work that can
+	 * block (disk I/O) belongs on the device's own thread, not here. */
 	void (*notify)(void *opaque, struct hv_virtio_dev *dev, uint32_t queue);
 	/* The driver reset the device (status 0): drop any
 	 * request in flight; the queues are already stopped. */
@@ -341,12 +346,15 @@ struct hv_virtio_blk_config {
 	struct hv_vm *vm;       /* as struct hv_virtio_dev_config */
 	struct hv_mem *mem;
 	const char *name;       /* for logs; NULL: "virtio-blk" */
-	struct hv_ioloop *ioloop; /* as struct hv_virtio_dev_config; borrowed */
+	/* As struct hv_virtio_dev_config; borrowed.  Given one, the disk gets
+	 * its own worker thread for the I/O (the loop only wakes it): a slow
+	 * disk then holds up this disk alone, never the loop's other devices. */
+	struct hv_ioloop *ioloop;
 };
 
 HV_EXPORT void hv_virtio_blk_config_init(struct hv_virtio_blk_config *cfg);
 /* -EINVAL, -ENOENT/-EACCES/... (opening the file, named in the message),
- * -ENOMEM. */
+ * -ENOMEM, -EAGAIN (starting the worker thread). */
 HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *cfg,
 				   struct hv_virtio_blk **out);
 HV_EXPORT void hv_virtio_blk_destroy(struct hv_virtio_blk *blk); /* NULL: no-op */

@@ -15,10 +15,11 @@
  * (hv_virtio_balloon_request_stats()) and read with hv_virtio_balloon_get().
  *
  * The guest is hostile: page numbers outside guest RAM or in read-only
- * memory are skipped (and logged once); a malformed request (a length that
- * is not a whole number of 32-bit entries, device-writable buffers, more
- * than HV_VIRTIO_BALLOON_MAX_PFNS entries) marks the device
- * DEVICE_NEEDS_RESET.  Nothing the guest writes reaches the host beyond the
+ * memory are skipped (and logged once); a request with more than
+ * HV_VIRTIO_BALLOON_MAX_PFNS entries is refused whole (used with length 0,
+ * no page released, its entries counted as skipped, logged rate-limited);
+ * a malformed request (a length that is not a whole number of 32-bit
+ * entries, device-writable buffers) marks the device DEVICE_NEEDS_RESET.  Nothing the guest writes reaches the host beyond the
  * pages it gives up.  `actual` is the driver's claim, not a measurement.
  *
  * Ownership: the config is copied; create() gives the caller the balloon
@@ -50,8 +51,10 @@ extern "C" {
 
 /* The balloon's page: page numbers are guest-physical address >> 12. */
 #define HV_VIRTIO_BALLOON_PAGE_SIZE 4096u
-/* Most page numbers one inflate/deflate request may carry. */
-#define HV_VIRTIO_BALLOON_MAX_PFNS 65536u
+/* Most page numbers one inflate/deflate request may carry: what Linux
+ * sends at most (VIRTIO_BALLOON_ARRAY_PFNS_MAX), so one request costs the
+ * serving thread a bounded amount of work. */
+#define HV_VIRTIO_BALLOON_MAX_PFNS 256u
 
 /* Statistics tags (virtio 1.2, 5.5.6.3; later tags as Linux defines them).
  * Values are bytes for the memory ones, counts for the others. */
@@ -86,7 +89,7 @@ struct hv_virtio_balloon_info {
 	uint64_t actual_bytes;   /* what the driver says it holds */
 	uint64_t inflated_pages; /* pages released to the host so far (counter) */
 	uint64_t deflated_pages; /* pages the driver took back so far (counter) */
-	uint64_t skipped_pages;  /* page numbers refused (outside RAM, read-only) */
+	uint64_t skipped_pages;  /* page numbers refused (outside RAM, read-only, too many) */
 	uint64_t stats_updates;  /* how many stats buffers arrived; 0: none yet */
 	uint64_t stats_time_ns;  /* CLOCK_MONOTONIC of the latest, 0: none */
 	uint64_t stats[HV_VIRTIO_BALLOON_S_NR]; /* by tag, valid where stats_valid says */

@@ -51,6 +51,7 @@ HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **
 	vcpu->fd = -1;
 	pthread_mutex_init(&vcpu->lock, NULL);
 	pthread_cond_init(&vcpu->cond, NULL);
+	hv_ratelimit_init(&vcpu->log_rl, HV_RATELIMIT_BURST, HV_RATELIMIT_INTERVAL_NS);
 	ret = claim_index(vm, index, vcpu);
 	if (ret)
 		goto err_free;
@@ -85,6 +86,7 @@ err_fd:
 err_index:
 	release_index(vm, index, vcpu);
 err_free:
+	hv_ratelimit_fini(&vcpu->log_rl);
 	pthread_cond_destroy(&vcpu->cond);
 	pthread_mutex_destroy(&vcpu->lock);
 	free(vcpu);
@@ -100,6 +102,7 @@ HV_EXPORT void hv_vcpu_destroy(struct hv_vcpu *vcpu)
 	munmap(vcpu->run, vcpu->run_size);
 	close(vcpu->fd);
 	release_index(vcpu->vm, vcpu->index, vcpu);
+	hv_ratelimit_fini(&vcpu->log_rl);
 	pthread_cond_destroy(&vcpu->cond);
 	pthread_mutex_destroy(&vcpu->lock);
 	free(vcpu);

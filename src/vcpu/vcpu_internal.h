@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "hvlib/vcpu.h"
+#include "util/ratelimit.h"
 #include "vm/vm_internal.h"
 
 /* An I/O read the caller may still answer with hv_vcpu_set_io_result(). */
@@ -26,6 +27,7 @@ struct hv_vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	struct hv_pending_read pending_read;
+	struct hv_ratelimit log_rl; /* lines about the guest's accesses (vcpu_run.c) */
 
 	/* Kick protocol (vcpu_kick.c): kick_pending is set before in_run is
 	 * read, in_run before kick_pending is read, both seq_cst. */
@@ -59,7 +61,7 @@ void hv_kick_enter_run(struct hv_vcpu *vcpu);
 /* Returns true if a kick was pending (and consumes it). */
 bool hv_kick_leave_run(struct hv_vcpu *vcpu);
 
-/* Turn the KVM exit in vcpu->run into *exit, dispatching I/O (vcpu_exit.c). */
+/* Turn the KVM exit in vcpu->run into *exit, dispatching I/O (vcpu_run.c). */
 void hv_vcpu_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit);
 
 /* Stop and join the managed thread, if any (vcpu_thread.c). */

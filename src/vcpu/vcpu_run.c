@@ -36,6 +36,21 @@ static uint64_t load_le(const uint8_t *p, uint32_t width)
 	return v;
 }
 
+/* A line about one of the guest's accesses: rate-limited per vCPU, since
+ * the guest can repeat the access as fast as it likes. */
+static bool guest_log_ok(struct hv_vcpu *vcpu, enum hv_log_level level)
+{
+	uint64_t dropped;
+
+	if (!hv_vm_log_enabled(vcpu->vm, level) ||
+	    !hv_ratelimit_allow(&vcpu->log_rl, hv_ratelimit_now(), &dropped))
+		return false;
+	if (dropped)
+		hv_vm_logf(vcpu->vm, HV_LOG_WARN, "vCPU %u: %llu messages suppressed", vcpu->index,
+			   (unsigned long long)dropped);
+	return true;
+}
+
 /* Deliver one access to a bus and apply the VM's policy if nobody claims it.
  * Returns whether a callback served it. */
 static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space, uint64_t addr,
@@ -45,11 +60,12 @@ static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space
 
 	if (ret == 0)
 		return true;
-	if (ret != -ENOENT)
+	if (ret != -ENOENT && guest_log_ok(vcpu, HV_LOG_WARN))
 		hv_vm_logf(vcpu->vm, HV_LOG_WARN, "vCPU %u: %s %s 0x%llx/%u failed: %s", vcpu->index,
 			   space, is_write ? "write" : "read", (unsigned long long)addr, width,
 			   hv_strerror(ret));
-	else if (vcpu->vm->cfg.unclaimed_io == HV_UNCLAIMED_LOG)
+	else if (ret == -ENOENT && vcpu->vm->cfg.unclaimed_io == HV_UNCLAIMED_LOG &&
+		 guest_log_ok(vcpu, HV_LOG_DEBUG))
 		hv_vm_logf(vcpu->vm, HV_LOG_DEBUG, "vCPU %u: unclaimed %s %s 0x%llx/%u = 0x%llx",
 			   vcpu->index, space, is_write ? "write" : "read",
 			   (unsigned long long)addr, width, (unsigned long long)*value);

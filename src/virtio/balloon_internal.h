@@ -44,8 +44,10 @@ struct hv_virtio_balloon {
 	uint64_t stats_updates, stats_time_ns;
 };
 
-/* Serve one inflate (inflate true) or deflate request: 0, or -EIO if it is
- * malformed (why says how; the caller marks the device broken). */
+/* Serve one inflate (inflate true) or deflate request: 0 (also for one
+ * refused for carrying more than HV_VIRTIO_BALLOON_MAX_PFNS entries: the
+ * caller pushes it back all the same), or -EIO if it is malformed (why
+ * says how; the caller marks the device broken). */
 int hv_balloon_pages(struct hv_virtio_balloon *bal, const struct hv_virtq_req *req,
 		     bool inflate, char *why, size_t why_len);
 /* Read the stats entries of a stats buffer into bal (bal->lock held). */

@@ -121,14 +121,24 @@ int hv_balloon_pages(struct hv_virtio_balloon *bal, const struct hv_virtq_req *r
 			 inflate ? "inflate" : "deflate");
 		return -EIO;
 	}
-	if (req->readable_bytes % sizeof(uint32_t) ||
-	    req->readable_bytes / sizeof(uint32_t) > HV_VIRTIO_BALLOON_MAX_PFNS) {
-		snprintf(why, why_len, "%s request of %llu bytes (whole page numbers, at most "
-			 "%u of them)", inflate ? "inflate" : "deflate",
-			 (unsigned long long)req->readable_bytes, HV_VIRTIO_BALLOON_MAX_PFNS);
+	if (req->readable_bytes % sizeof(uint32_t)) {
+		snprintf(why, why_len, "%s request of %llu bytes (not whole page numbers)",
+			 inflate ? "inflate" : "deflate", (unsigned long long)req->readable_bytes);
 		return -EIO;
 	}
 	n = req->readable_bytes / sizeof(uint32_t);
+	if (n > HV_VIRTIO_BALLOON_MAX_PFNS) {
+		/* Refused, not a broken device: the spec sets no limit, so a
+		 * driver other than Linux's may mean well; none of the pages is
+		 * released, so the guest loses nothing by it. */
+		hv_virtio_dev_logf(bal->dev, HV_LOG_WARN, "%s request of %llu page numbers "
+				   "refused (at most %u)", inflate ? "inflate" : "deflate",
+				   (unsigned long long)n, HV_VIRTIO_BALLOON_MAX_PFNS);
+		pthread_mutex_lock(&bal->lock);
+		bal->skipped += n;
+		pthread_mutex_unlock(&bal->lock);
+		return 0;
+	}
 	for (uint64_t i = 0; i < n; i += CHUNK) {
 		uint64_t count = n - i < CHUNK ? n - i : CHUNK;
 

@@ -2,9 +2,9 @@
 /*
  * virtio-blk over a raw image (virtio 1.2, 5.2), written against the public
  * device interface like any embedder's device.  One request queue, served
- * synchronously on the notifying vCPU thread with preadv/pwritev straight
- * into guest memory.  An I/O thread (or io_uring) would take the notify,
- * drain the queue and complete out of order; pop/push already allow that.
+ * in order with preadv/pwritev straight into guest memory: on the notifying
+ * vCPU thread, or with an I/O loop on the device's own worker thread
+ * (blk_worker.c), so a slow disk never holds up the loop's other devices.
  *
  * A request: a 16-byte header (type, reserved, sector), data buffers, and
  * a final writable status byte.  Everything in it is the guest's: the header
@@ -135,6 +135,13 @@ static uint8_t do_get_id(struct hv_virtio_blk *blk, const struct hv_virtq_req *r
 	return VIRTIO_BLK_S_OK;
 }
 
+static int flush(struct hv_virtio_blk *blk)
+{
+	if (blk->before_flush) /* tests: a slow disk */
+		blk->before_flush(blk->before_flush_opaque);
+	return fdatasync(blk->fd);
+}
+
 static uint8_t handle(struct hv_virtio_blk *blk, const struct hv_virtq_req *req,
 		      uint32_t *written)
 {
@@ -148,7 +155,7 @@ static uint8_t handle(struct hv_virtio_blk *blk, const struct hv_virtq_req *req,
 	case VIRTIO_BLK_T_OUT:
 		return do_rw(blk, req, true, le64toh(hdr.sector), written);
 	case VIRTIO_BLK_T_FLUSH:
-		return fdatasync(blk->fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		return flush(blk) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID:
 		return do_get_id(blk, req, written);
 	case VIRTIO_BLK_T_DISCARD:
@@ -159,29 +166,68 @@ static uint8_t handle(struct hv_virtio_blk *blk, const struct hv_virtq_req *req,
 	}
 }
 
-static void blk_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
+/* One request, inside the epoch (chain_epoch.h): the I/O writes straight
+ * into the chain's buffers. */
+static void serve_one(struct hv_virtio_blk *blk, struct hv_virtq *q, struct hv_virtq_req *req)
 {
-	struct hv_virtio_blk *blk = opaque;
-	struct hv_virtq *q = hv_virtio_dev_queue(dev, queue);
+	uint32_t written = 0;
+	uint8_t status;
+
+	/* The status byte is the last writable byte: without one the driver
+	 * cannot be answered, and the request is just returned. */
+	if (!req->writable_bytes) {
+		hv_virtio_dev_log(blk->dev, HV_LOG_DEBUG, "request without a status byte");
+		hv_virtq_push(q, req, 0);
+		return;
+	}
+	status = handle(blk, req, &written);
+	hv_virtq_req_write(req, req->writable_bytes - 1, &status, 1);
+	hv_virtq_push(q, req, written + 1);
+}
+
+/* Requests in ring order, each completed before the next starts: a flush
+ * is only taken once every write before it has returned, so fdatasync()
+ * covers them all (virtio 1.2, 5.2.6.2). */
+void hv_virtio_blk_serve(struct hv_virtio_blk *blk)
+{
+	struct hv_virtq *q = hv_virtio_dev_queue(blk->dev, 0);
 	struct hv_virtq_buf bufs[BLK_QUEUE_SIZE];
 	struct hv_virtq_req req;
 
-	while (hv_virtq_pop(q, bufs, BLK_QUEUE_SIZE, &req) == 1) {
-		uint32_t written = 0;
-		uint8_t status;
+	for (;;) {
+		uint32_t epoch = hv_chain_epoch_read(&blk->epoch);
 
-		/* The status byte is the last writable byte: without one the
-		 * driver cannot be answered, and the request is just returned. */
-		if (!req.writable_bytes) {
-			hv_virtio_dev_log(dev, HV_LOG_DEBUG, "request without a status byte");
-			hv_virtq_push(q, &req, 0);
+		if (hv_virtq_pop(q, bufs, BLK_QUEUE_SIZE, &req) != 1)
+			break;
+		/* A reset since the pop: the chain is the old driver's. */
+		if (!hv_chain_epoch_enter(&blk->epoch, epoch))
 			continue;
-		}
-		status = handle(blk, &req, &written);
-		hv_virtq_req_write(&req, req.writable_bytes - 1, &status, 1);
-		hv_virtq_push(q, &req, written + 1);
+		serve_one(blk, q, &req);
+		hv_chain_epoch_leave(&blk->epoch);
 	}
 	hv_virtq_notify(q);
+}
+
+static void blk_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
+{
+	struct hv_virtio_blk *blk = opaque;
+
+	(void)dev;
+	(void)queue;
+	if (blk->worker_on)
+		hv_virtio_blk_worker_kick(blk); /* never block the shared I/O thread */
+	else
+		hv_virtio_blk_serve(blk);
+}
+
+/* Device lock held: waits for a request in progress (a device reset
+ * drains in-flight I/O), after which no chain of the old driver is used. */
+static void blk_reset(void *opaque, struct hv_virtio_dev *dev)
+{
+	struct hv_virtio_blk *blk = opaque;
+
+	(void)dev;
+	hv_chain_epoch_bump(&blk->epoch);
 }
 
 static const struct hv_virtio_dev_ops blk_ops = {
@@ -192,6 +238,7 @@ static const struct hv_virtio_dev_ops blk_ops = {
 	.config_bytes = sizeof(struct virtio_blk_config),
 	.config_read = blk_config_read,
 	.notify = blk_notify,
+	.reset = blk_reset,
 };
 
 static int open_image(struct hv_virtio_blk *blk, const struct hv_virtio_blk_config *cfg)
@@ -241,6 +288,7 @@ HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *cfg,
 	if (!blk)
 		return hv_err(-ENOMEM, "allocating a virtio-blk device");
 	blk->fd = -1;
+	hv_chain_epoch_init(&blk->epoch);
 	blk->read_only = cfg->flags & HV_VIRTIO_BLK_F_READONLY;
 	if (cfg->serial)
 		memcpy(blk->serial, cfg->serial, strlen(cfg->serial));
@@ -260,12 +308,20 @@ HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *cfg,
 	ret = hv_virtio_dev_create(&dc, &blk->dev);
 	if (ret)
 		goto fail;
+	if (cfg->ioloop) {
+		ret = hv_virtio_blk_worker_start(blk);
+		if (ret)
+			goto fail_dev;
+	}
 	*out = blk;
 	return 0;
 
+fail_dev:
+	hv_virtio_dev_destroy(blk->dev);
 fail:
 	if (blk->fd >= 0)
 		close(blk->fd);
+	hv_chain_epoch_fini(&blk->epoch);
 	free(blk);
 	return ret;
 }
@@ -274,8 +330,10 @@ HV_EXPORT void hv_virtio_blk_destroy(struct hv_virtio_blk *blk)
 {
 	if (!blk)
 		return;
+	hv_virtio_blk_worker_stop(blk); /* before the queues it serves go */
 	hv_virtio_dev_destroy(blk->dev);
 	close(blk->fd);
+	hv_chain_epoch_fini(&blk->epoch);
 	free(blk);
 }
 

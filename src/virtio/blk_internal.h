@@ -3,11 +3,13 @@
 #ifndef HV_VIRTIO_BLK_INTERNAL_H
 #define HV_VIRTIO_BLK_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hvlib/virtio.h"
+#include "virtio/chain_epoch.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX     (1ull << 1)
 #define VIRTIO_BLK_F_SEG_MAX      (1ull << 2)
@@ -90,7 +92,29 @@ struct hv_virtio_blk {
 	uint64_t bytes;                 /* image size, whole sectors */
 	struct virtio_blk_config config; /* constant after create */
 	char serial[HV_VIRTIO_BLK_ID_BYTES];
+	struct hv_chain_epoch epoch;    /* chains in service vs ops->reset */
+
+	/* With an I/O loop: the worker thread (blk_worker.c), the rest under
+	 * wlock. */
+	bool worker_on;
+	pthread_t worker;
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	bool kicked, stop;
+	/* Tests only: called before each fdatasync (a slow disk), on the
+	 * thread serving the queue. */
+	void (*before_flush)(void *opaque);
+	void *before_flush_opaque;
 };
+
+/* Serve the request queue until it is empty (blk.c). */
+void hv_virtio_blk_serve(struct hv_virtio_blk *blk);
+
+/* The worker (blk_worker.c): start returns 0 or -errno; kick from any
+ * thread, never blocks on I/O; stop joins it (no-op if none). */
+int hv_virtio_blk_worker_start(struct hv_virtio_blk *blk);
+void hv_virtio_blk_worker_kick(struct hv_virtio_blk *blk);
+void hv_virtio_blk_worker_stop(struct hv_virtio_blk *blk);
 
 /* DISCARD and WRITE_ZEROES (blk_discard.c); returns the status byte. */
 uint8_t hv_virtio_blk_discard(struct hv_virtio_blk *blk, const struct hv_virtq_req *req,

@@ -7,11 +7,9 @@
  * and when the driver notifies the receive queue (a vCPU thread).
  *
  * Locks, in order: in_lock (the input ring; serialises delivery) before the
- * queue and device locks that pop/notify take; rx_lock only around copying
- * into a popped chain and pushing it.  ops->reset runs with the device lock
- * held, so it takes rx_lock alone: once it returns, no chain popped before
- * the reset is written to (the epoch check), and nothing the reset path
- * holds is ever waited for under rx_lock.
+ * queue and device locks that pop/notify take; the receive epoch's lock
+ * only around copying into a popped chain and pushing it (chain_epoch.h:
+ * once ops->reset returns, no chain popped before it is written to).
  */
 #include <endian.h>
 #include <errno.h>
@@ -23,6 +21,7 @@
 #include "dev/fd_out.h"
 #include "hvlib/virtio_console.h"
 #include "util/error.h"
+#include "virtio/chain_epoch.h"
 
 #define CON_QUEUE_SIZE 128u
 #define CON_RX 0u
@@ -55,8 +54,7 @@ struct hv_virtio_console {
 	uint32_t in_cap, in_head, in_len;
 	struct hv_virtq_buf rx_bufs[CON_QUEUE_SIZE];
 
-	pthread_mutex_t rx_lock;   /* writes into popped chains vs reset */
-	uint32_t rx_epoch;         /* bumped by every reset */
+	struct hv_chain_epoch rx;  /* writes into popped chains vs reset */
 };
 
 HV_EXPORT void hv_virtio_console_config_init(struct hv_virtio_console_config *cfg)
@@ -117,7 +115,7 @@ static void transmit(struct hv_virtio_console *con, struct hv_virtq *q)
 	hv_virtq_notify(q);
 }
 
-/* Copy the oldest buffered input into req (in_lock, rx_lock held). */
+/* Copy the oldest buffered input into req (in_lock held, inside the rx epoch). */
 static uint32_t fill_chain(struct hv_virtio_console *con, const struct hv_virtq_req *req)
 {
 	uint32_t done = 0;
@@ -148,15 +146,15 @@ static void deliver(struct hv_virtio_console *con)
 	/* At most a ring's worth per call: a guest posting empty chains as
 	 * fast as we take them must not hold a host thread here. */
 	for (uint32_t n = 0; con->in_len && n < CON_QUEUE_SIZE; n++) {
-		uint32_t epoch = __atomic_load_n(&con->rx_epoch, __ATOMIC_ACQUIRE);
+		uint32_t epoch = hv_chain_epoch_read(&con->rx);
 
 		if (hv_virtq_pop(q, con->rx_bufs, CON_QUEUE_SIZE, &req) != 1)
 			break;
-		pthread_mutex_lock(&con->rx_lock);
 		/* A reset since the pop: the chain is no longer ours to write. */
-		if (epoch == con->rx_epoch)
+		if (hv_chain_epoch_enter(&con->rx, epoch)) {
 			hv_virtq_push(q, &req, fill_chain(con, &req));
-		pthread_mutex_unlock(&con->rx_lock);
+			hv_chain_epoch_leave(&con->rx);
+		}
 		pushed = true;
 	}
 	if (pushed)
@@ -182,9 +180,7 @@ static void con_reset(void *opaque, struct hv_virtio_dev *dev)
 
 	(void)dev;
 	/* Buffered input stays for the next driver. */
-	pthread_mutex_lock(&con->rx_lock);
-	__atomic_add_fetch(&con->rx_epoch, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&con->rx_lock);
+	hv_chain_epoch_bump(&con->rx);
 }
 
 static const struct hv_virtio_dev_ops con_ops = {
@@ -256,7 +252,7 @@ static void free_console(struct hv_virtio_console *con)
 {
 	pthread_mutex_destroy(&con->tx_lock);
 	pthread_mutex_destroy(&con->in_lock);
-	pthread_mutex_destroy(&con->rx_lock);
+	hv_chain_epoch_fini(&con->rx);
 	free(con->in_buf);
 	free(con);
 }
@@ -275,7 +271,7 @@ HV_EXPORT int hv_virtio_console_create(const struct hv_virtio_console_config *cf
 		return hv_err(-ENOMEM, "allocating a virtio-console device");
 	pthread_mutex_init(&con->tx_lock, NULL);
 	pthread_mutex_init(&con->in_lock, NULL);
-	pthread_mutex_init(&con->rx_lock, NULL);
+	hv_chain_epoch_init(&con->rx);
 	con->in_cap = cfg->input_bytes ? cfg->input_bytes : HV_VIRTIO_CONSOLE_DEFAULT_INPUT;
 	con->in_buf = malloc(con->in_cap);
 	if (!con->in_buf) {

@@ -36,6 +36,10 @@ enum {
 	REG_SHM_BASE_LOW = 0x0b8, REG_SHM_BASE_HIGH = 0x0bc,
 	REG_CONFIG_GENERATION = 0x0fc, REG_CONFIG = 0x100,
 };
+_Static_assert((REG_QUEUE_DRIVER_LOW - REG_QUEUE_DESC_LOW) / 0x10 == HV_VIRTQ_ADDR_AVAIL &&
+		       (REG_QUEUE_DEVICE_LOW - REG_QUEUE_DESC_LOW) / 0x10 == HV_VIRTQ_ADDR_USED &&
+		       HV_VIRTQ_ADDR_DESC == 0 && (REG_QUEUE_DEVICE_HIGH & 4) != 0,
+	       "queue address register pairs");
 
 #define MMIO_MAGIC 0x74726976u /* "virt" */
 #define MMIO_VERSION 2u
@@ -119,26 +123,6 @@ static uint32_t read_reg(struct hv_virtio_mmio *m, uint32_t reg)
 	}
 }
 
-/* One half of a queue address register pair. */
-static void write_addr(struct hv_virtio_mmio *m, int which, bool high, uint32_t val)
-{
-	uint32_t q = LOAD(m->queue_sel);
-	struct hv_virtq *vq = hv_virtio_dev_queue(m->dev, q);
-	uint64_t gpa;
-
-	if (!vq)
-		return;
-	pthread_mutex_lock(&vq->lock);
-	gpa = which == HV_VIRTQ_ADDR_DESC ? vq->desc_gpa
-	      : which == HV_VIRTQ_ADDR_AVAIL ? vq->avail_gpa : vq->used_gpa;
-	pthread_mutex_unlock(&vq->lock);
-	if (high)
-		gpa = (gpa & 0xffffffffull) | ((uint64_t)val << 32);
-	else
-		gpa = (gpa & ~0xffffffffull) | val;
-	hv_virtio_dev_queue_set_addr(m->dev, q, which, gpa);
-}
-
 static void write_reg(struct hv_virtio_mmio *m, uint32_t reg, uint32_t val)
 {
 	struct hv_virtio_dev *dev = m->dev;
@@ -160,12 +144,13 @@ static void write_reg(struct hv_virtio_mmio *m, uint32_t reg, uint32_t val)
 			__atomic_store_n(&m->isr, 0, __ATOMIC_SEQ_CST);
 		hv_virtio_dev_write_status(dev, val);
 		break;
-	case REG_QUEUE_DESC_LOW: write_addr(m, HV_VIRTQ_ADDR_DESC, false, val); break;
-	case REG_QUEUE_DESC_HIGH: write_addr(m, HV_VIRTQ_ADDR_DESC, true, val); break;
-	case REG_QUEUE_DRIVER_LOW: write_addr(m, HV_VIRTQ_ADDR_AVAIL, false, val); break;
-	case REG_QUEUE_DRIVER_HIGH: write_addr(m, HV_VIRTQ_ADDR_AVAIL, true, val); break;
-	case REG_QUEUE_DEVICE_LOW: write_addr(m, HV_VIRTQ_ADDR_USED, false, val); break;
-	case REG_QUEUE_DEVICE_HIGH: write_addr(m, HV_VIRTQ_ADDR_USED, true, val); break;
+	case REG_QUEUE_DESC_LOW: case REG_QUEUE_DESC_HIGH:
+	case REG_QUEUE_DRIVER_LOW: case REG_QUEUE_DRIVER_HIGH:
+	case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
+		/* Pairs 16 bytes apart in HV_VIRTQ_ADDR_* order, low half first. */
+		hv_virtio_dev_queue_set_addr_half(dev, q, (int)((reg - REG_QUEUE_DESC_LOW) / 0x10),
+						  reg & 4, val);
+		break;
 	default: break; /* read-only or reserved: ignored */
 	}
 }

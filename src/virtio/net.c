@@ -80,22 +80,20 @@ static void net_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
 		transmit(net, hv_virtio_dev_queue(dev, queue));
 	else if (queue == NET_RX) {
 		/* New receive buffers, from a driver whose features are final. */
-		__atomic_store_n(&net->kick_epoch, __atomic_load_n(&net->rx_epoch, __ATOMIC_ACQUIRE),
+		__atomic_store_n(&net->kick_epoch, hv_chain_epoch_read(&net->rx),
 				 __ATOMIC_RELEASE);
 		hv_virtio_net_rx_wake(net);
 	}
 }
 
-/* Runs with the device lock held (virtio_dev.c): takes rx_lock only, which
+/* Runs with the device lock held (virtio_dev.c): takes the rx epoch's lock only, which
  * the receive thread never holds while waiting for anything else. */
 static void net_reset(void *opaque, struct hv_virtio_dev *dev)
 {
 	struct hv_virtio_net *net = opaque;
 
 	(void)dev;
-	pthread_mutex_lock(&net->rx_lock);
-	__atomic_add_fetch(&net->rx_epoch, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&net->rx_lock);
+	hv_chain_epoch_bump(&net->rx);
 	hv_virtio_net_rx_wake(net); /* to drop the tap's offloads (apply_offload()) */
 }
 
@@ -148,7 +146,7 @@ static void free_net(struct hv_virtio_net *net)
 	for (uint32_t i = 0; i < NET_MAX_MERGE; i++)
 		free(net->chains[i].bufs);
 	free(net->frame);
-	pthread_mutex_destroy(&net->rx_lock);
+	hv_chain_epoch_fini(&net->rx);
 	free(net);
 }
 
@@ -162,7 +160,7 @@ static int create(const struct hv_virtio_net_config *cfg, int fd, bool is_tap,
 
 	if (!net)
 		return hv_err(-ENOMEM, "allocating a virtio-net device");
-	pthread_mutex_init(&net->rx_lock, NULL);
+	hv_chain_epoch_init(&net->rx);
 	net->tap_fd = fd;
 	net->is_tap = is_tap;
 	net->wake_fd = -1;

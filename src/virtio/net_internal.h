@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hvlib/virtio_net.h"
+#include "virtio/chain_epoch.h"
 
 #define VIRTIO_NET_F_CSUM       (1ull << 0)
 #define VIRTIO_NET_F_GUEST_CSUM (1ull << 1)
@@ -85,11 +86,10 @@ struct hv_virtio_net {
 	bool thread_started;
 	bool stop;                 /* atomic */
 
-	/* Receive side: the thread's own, except rx_epoch (rx_lock). */
-	pthread_mutex_t rx_lock;   /* writes into held chains vs ops->reset */
-	uint32_t rx_epoch;         /* bumped by every reset */
-	uint32_t kick_epoch;       /* rx_epoch at the last receiveq kick (atomic) */
-	uint32_t held_epoch;       /* rx_epoch when chains[] were popped */
+	/* Receive side: the thread's own, except rx (chain_epoch.h). */
+	struct hv_chain_epoch rx;  /* writes into held chains vs ops->reset */
+	uint32_t kick_epoch;       /* rx.value at the last receiveq kick (atomic) */
+	uint32_t held_epoch;       /* rx.value when chains[] were popped */
 	struct net_chain chains[NET_MAX_MERGE];
 	uint32_t nr_chains;
 	uint8_t *frame;            /* NET_FRAME_BYTES */

@@ -8,11 +8,11 @@
  * is waiting, and held across frames (a dropped frame leaves them for the
  * next); when the ring runs dry mid-frame, the frame waits for the kick.
  *
- * Reset: ops->reset bumps rx_epoch under rx_lock, and every write into held
- * chains happens under rx_lock after checking the epoch they were popped
- * in, so after a reset no buffer of the old driver is touched.  Pops and
- * interrupts happen outside rx_lock: they may take the device lock, which
- * ops->reset holds while it waits for rx_lock.
+ * Reset: the stale-chain protocol of chain_epoch.h, with chains held
+ * across frames: every write into held chains happens under net->rx.lock
+ * after checking the epoch they were popped in (held_epoch), so after a
+ * reset no buffer of the old driver is touched.  Pops and interrupts
+ * happen outside that lock.
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -47,7 +47,7 @@ void hv_virtio_net_rx_wake(struct hv_virtio_net *net)
 static void apply_offload(struct hv_virtio_net *net)
 {
 	bool live = __atomic_load_n(&net->kick_epoch, __ATOMIC_ACQUIRE) ==
-		    __atomic_load_n(&net->rx_epoch, __ATOMIC_ACQUIRE);
+		    hv_chain_epoch_read(&net->rx);
 	uint64_t f = live && (hv_virtio_dev_status(net->dev) & HV_VIRTIO_STATUS_DRIVER_OK)
 			     ? hv_virtio_dev_features(net->dev) : 0;
 	uint32_t want = hv_virtio_net_tap_offload(f);
@@ -78,12 +78,12 @@ static bool header_ok(struct virtio_net_hdr_v1 *h, uint64_t f)
 	       (gso == VIRTIO_NET_HDR_GSO_TCPV6 && (f & VIRTIO_NET_F_GUEST_TSO6));
 }
 
-/* Forget held chains popped before a reset (rx_lock held). */
+/* Forget held chains popped before a reset (net->rx.lock held). */
 static void drop_stale(struct hv_virtio_net *net)
 {
-	if (net->held_epoch != net->rx_epoch) {
+	if (net->held_epoch != net->rx.value) {
 		net->nr_chains = 0;
-		net->held_epoch = net->rx_epoch;
+		net->held_epoch = net->rx.value;
 	}
 }
 
@@ -96,10 +96,10 @@ static int hold_chain(struct hv_virtio_net *net, struct hv_virtq *q)
 
 	/* Only this thread changes nr_chains: the slot stays put while the
 	 * pop runs unlocked. */
-	pthread_mutex_lock(&net->rx_lock);
+	pthread_mutex_lock(&net->rx.lock);
 	drop_stale(net);
-	epoch = net->rx_epoch;
-	pthread_mutex_unlock(&net->rx_lock);
+	epoch = net->rx.value;
+	pthread_mutex_unlock(&net->rx.lock);
 	c = &net->chains[net->nr_chains];
 	if (!c->bufs) {
 		c->bufs = calloc(max, sizeof(*c->bufs));
@@ -108,12 +108,12 @@ static int hold_chain(struct hv_virtio_net *net, struct hv_virtq *q)
 	}
 	if (hv_virtq_pop(q, c->bufs, max, &c->req) != 1)
 		return 0;
-	pthread_mutex_lock(&net->rx_lock);
-	if (epoch == net->rx_epoch)
+	pthread_mutex_lock(&net->rx.lock);
+	if (epoch == net->rx.value)
 		net->nr_chains++;
 	else
 		drop_stale(net); /* a reset during the pop: this chain is stale too */
-	pthread_mutex_unlock(&net->rx_lock);
+	pthread_mutex_unlock(&net->rx.lock);
 	return 1;
 }
 
@@ -128,7 +128,7 @@ static void consume_chains(struct hv_virtio_net *net, uint32_t used)
 	net->nr_chains -= used;
 }
 
-/* Copy the frame into the first chains and publish them (rx_lock held). */
+/* Copy the frame into the first chains and publish them (net->rx.lock held). */
 static void copy_out(struct hv_virtio_net *net, struct hv_virtq *q, uint32_t used)
 {
 	uint64_t off = 0;
@@ -167,15 +167,15 @@ static int deliver(struct hv_virtio_net *net, struct hv_virtq *q, uint64_t featu
 				return 0;
 			continue;
 		}
-		pthread_mutex_lock(&net->rx_lock);
+		pthread_mutex_lock(&net->rx.lock);
 		drop_stale(net);
 		if (net->nr_chains >= used) {
 			copy_out(net, q, used);
-			pthread_mutex_unlock(&net->rx_lock);
+			pthread_mutex_unlock(&net->rx.lock);
 			net->frame_len = 0;
 			return 1;
 		}
-		pthread_mutex_unlock(&net->rx_lock); /* a reset took the chains: again */
+		pthread_mutex_unlock(&net->rx.lock); /* a reset took the chains: again */
 	}
 
 drop:

@@ -34,17 +34,6 @@ static int addr_which(uint32_t field)
 	       : field == VPCI_Q_AVAIL ? HV_VIRTQ_ADDR_AVAIL : HV_VIRTQ_ADDR_USED;
 }
 
-static uint64_t queue_addr(struct hv_virtq *vq, int which)
-{
-	uint64_t gpa;
-
-	pthread_mutex_lock(&vq->lock);
-	gpa = which == HV_VIRTQ_ADDR_DESC ? vq->desc_gpa
-	      : which == HV_VIRTQ_ADDR_AVAIL ? vq->avail_gpa : vq->used_gpa;
-	pthread_mutex_unlock(&vq->lock);
-	return gpa;
-}
-
 static uint64_t read_field(struct hv_virtio_pci *vp, uint32_t off)
 {
 	struct hv_virtio_dev *dev = vp->dev;
@@ -76,7 +65,7 @@ static uint64_t read_field(struct hv_virtio_pci *vp, uint32_t off)
 	case VPCI_Q_ENABLE: return vq && vq->ready;
 	case VPCI_Q_NOFF: return vq ? q : 0;
 	case VPCI_Q_DESC: case VPCI_Q_AVAIL: case VPCI_Q_USED:
-		return vq ? queue_addr(vq, addr_which(off)) : 0;
+		return hv_virtio_dev_queue_addr(dev, q, addr_which(off));
 	default: return 0; /* queue_notify_data, queue_reset: not offered */
 	}
 }
@@ -123,19 +112,6 @@ static void write_field(struct hv_virtio_pci *vp, uint32_t off, uint64_t val)
 	}
 }
 
-/* One 32-bit half of a 64-bit queue address. */
-static void write_half(struct hv_virtio_pci *vp, uint32_t field, bool high, uint32_t val)
-{
-	struct hv_virtq *vq = hv_virtio_dev_queue(vp->dev, LOAD(vp->queue_sel));
-	uint64_t gpa;
-
-	if (!vq)
-		return;
-	gpa = queue_addr(vq, addr_which(field));
-	gpa = high ? (gpa & 0xffffffffull) | (uint64_t)val << 32 : (gpa & ~0xffffffffull) | val;
-	write_field(vp, field, gpa);
-}
-
 void hv_virtio_pci_common_io(struct hv_virtio_pci *vp, uint32_t offset, uint32_t width,
 			     bool is_write, uint64_t *value)
 {
@@ -160,7 +136,8 @@ void hv_virtio_pci_common_io(struct hv_virtio_pci *vp, uint32_t offset, uint32_t
 		return;
 	}
 	if (fw == 8 && width == 4)
-		write_half(vp, field, high, (uint32_t)*value);
+		hv_virtio_dev_queue_set_addr_half(vp->dev, LOAD(vp->queue_sel), addr_which(field),
+						  high, (uint32_t)*value);
 	else
 		write_field(vp, field, *value);
 }

@@ -20,11 +20,10 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/ratelimit.h"
 #include "virtio/virtio_internal.h"
 #include "vm/vm_internal.h"
 
-/* What hvlib implements for every device. */
-#define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
 /* The config as first published, before ioloop was appended. */
@@ -92,8 +91,9 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 	dev->vm = cfg->vm;
 	dev->mem = cfg->mem ? cfg->mem : hv_vm_mem(cfg->vm);
 	dev->nr_queues = cfg->nr_queues;
-	dev->device_features = cfg->ops->features | cfg->features | CORE_FEATURES;
+	dev->device_features = cfg->ops->features | cfg->features | HV_VIRTIO_CORE_FEATURES;
 	snprintf(dev->name, sizeof(dev->name), "%s", cfg->name ? cfg->name : "virtio");
+	hv_ratelimit_init(&dev->log_rl, HV_RATELIMIT_BURST, HV_RATELIMIT_INTERVAL_NS);
 	qsize = cfg->queue_max_size ? cfg->queue_max_size : HV_VIRTQ_DEFAULT_SIZE;
 	for (i = 0; i < cfg->nr_queues; i++)
 		if (hv_virtq_init(&dev->queues[i], dev, i, qsize))
@@ -116,6 +116,7 @@ fail_queues:
 fail_loop:
 	while (i--)
 		hv_virtq_fini(&dev->queues[i]);
+	hv_ratelimit_fini(&dev->log_rl);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->queues);
 	free(dev);
@@ -134,6 +135,7 @@ HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 	hv_virtio_dev_mem_unlisten(dev);
 	for (uint32_t i = 0; i < dev->nr_queues; i++)
 		hv_virtq_fini(&dev->queues[i]);
+	hv_ratelimit_fini(&dev->log_rl);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->queues);
 	free(dev);
@@ -172,13 +174,21 @@ HV_EXPORT uint32_t hv_virtio_dev_status(const struct hv_virtio_dev *dev)
 	return __atomic_load_n(&dev->status, __ATOMIC_RELAXED);
 }
 
+/* Every line a device logs may be the guest's doing (a refused feature, a
+ * broken queue, a bad request): all of them share the device's rate limit. */
 void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, const char *fmt, ...)
 {
 	char msg[384];
+	uint64_t dropped;
 	va_list ap;
 
-	if (!dev->vm)
+	if (!dev->vm || !hv_vm_log_enabled(dev->vm, level))
 		return;
+	if (!hv_ratelimit_allow(&dev->log_rl, hv_ratelimit_now(), &dropped))
+		return;
+	if (dropped)
+		hv_vm_logf(dev->vm, HV_LOG_WARN, "%s: %llu messages suppressed", dev->name,
+			   (unsigned long long)dropped);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

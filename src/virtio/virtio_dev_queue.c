@@ -34,23 +34,57 @@ void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_
 	pthread_mutex_unlock(&dev->lock);
 }
 
-void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa)
+static uint64_t *addr_field(struct hv_virtq *vq, int which)
+{
+	return which == HV_VIRTQ_ADDR_DESC ? &vq->desc_gpa
+	       : which == HV_VIRTQ_ADDR_AVAIL ? &vq->avail_gpa : &vq->used_gpa;
+}
+
+/* Replace the bits of `mask` in a queue address with those of gpa, in one
+ * step under the locks (two vCPUs writing the halves cannot tear it). */
+static void set_addr_bits(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa,
+			  uint64_t mask)
 {
 	struct hv_virtq *vq;
 
 	pthread_mutex_lock(&dev->lock);
 	vq = setup_queue(dev, q);
 	if (vq) {
+		uint64_t *p;
+
 		pthread_mutex_lock(&vq->lock);
-		if (which == HV_VIRTQ_ADDR_DESC)
-			vq->desc_gpa = gpa;
-		else if (which == HV_VIRTQ_ADDR_AVAIL)
-			vq->avail_gpa = gpa;
-		else
-			vq->used_gpa = gpa;
+		p = addr_field(vq, which);
+		*p = (*p & ~mask) | (gpa & mask);
 		pthread_mutex_unlock(&vq->lock);
 	}
 	pthread_mutex_unlock(&dev->lock);
+}
+
+void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa)
+{
+	set_addr_bits(dev, q, which, gpa, ~0ull);
+}
+
+void hv_virtio_dev_queue_set_addr_half(struct hv_virtio_dev *dev, uint32_t q, int which,
+				       bool high, uint32_t val)
+{
+	if (high)
+		set_addr_bits(dev, q, which, (uint64_t)val << 32, ~0ull << 32);
+	else
+		set_addr_bits(dev, q, which, val, 0xffffffffull);
+}
+
+uint64_t hv_virtio_dev_queue_addr(struct hv_virtio_dev *dev, uint32_t q, int which)
+{
+	struct hv_virtq *vq = hv_virtio_dev_queue(dev, q);
+	uint64_t gpa;
+
+	if (!vq)
+		return 0;
+	pthread_mutex_lock(&vq->lock);
+	gpa = *addr_field(vq, which);
+	pthread_mutex_unlock(&vq->lock);
+	return gpa;
 }
 
 void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready)

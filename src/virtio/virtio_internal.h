@@ -9,9 +9,22 @@
 
 #include "hvlib/virtio.h"
 #include "mem/mem_internal.h"
+#include "util/ratelimit.h"
+#include "virtio/core_features.h"
 #include "virtio/vring.h"
 
 #define HV_VIRTQ_DEFAULT_SIZE 256u
+
+/*
+ * Chains one ops->notify call may pop from the queue it serves before pop
+ * answers "empty" (and the core serves the queue again later: on an I/O
+ * loop, after every other ready fd had its turn).  64 as Linux's NAPI
+ * weight, for the same reason: large enough that the loop's round trip
+ * (an eventfd write and an epoll_wait, about a microsecond) is spread over
+ * many chains, small enough that a guest keeping one queue full delays the
+ * other devices on the loop by a quarter ring of work at most.
+ */
+#define HV_VIRTQ_BUDGET 64u
 
 /* ISR bits (virtio-mmio InterruptStatus, virtio-pci ISR). */
 #define HV_VIRTIO_ISR_QUEUE  1u
@@ -57,7 +70,18 @@ struct hv_virtq {
 	 * attached; atomic: read by the register path without locks). */
 	int loop_fd;
 	bool loop_on;
+
+	/* The serve budget (HV_VIRTQ_BUDGET), under lock: counted only for
+	 * pops from budget_thread while budget_on, i.e. inside ops->notify
+	 * from hv_virtio_dev_serve(); budget_hit: a pop was refused for it. */
+	bool budget_on, budget_hit;
+	uint32_t budget_left;
+	pthread_t budget_thread;
 };
+
+/* In hv_virtq_pop() (q->lock held): whether this pop is over the budget
+ * (then it returns 0, as for an empty queue). */
+bool hv_virtq_over_budget(struct hv_virtq *q);
 
 /* What the core needs from its transport.  Ops are called with dev->lock
  * held (except interrupt from hv_virtio_dev_interrupt()). */
@@ -99,6 +123,7 @@ struct hv_virtio_dev {
 	uint64_t driver_features;
 	uint32_t config_generation;
 	bool needs_reset_logged;
+	struct hv_ratelimit log_rl; /* every line the device logs (hv_virtio_dev_logf) */
 	struct hv_virtio_transport transport; /* interrupt NULL: none attached */
 	struct hv_virtq *queues;  /* nr_queues */
 	struct hv_ioloop *ioloop; /* borrowed; NULL: notifications served on vCPUs */
@@ -119,6 +144,11 @@ void hv_virtio_dev_set_driver_features(struct hv_virtio_dev *dev, uint32_t sel, 
 /* Queue set-up registers; ignored while the queue is ready or out of range. */
 void hv_virtio_dev_queue_set_size(struct hv_virtio_dev *dev, uint32_t q, uint32_t size);
 void hv_virtio_dev_queue_set_addr(struct hv_virtio_dev *dev, uint32_t q, int which, uint64_t gpa);
+/* One 32-bit half of a queue address (transports with 32-bit registers),
+ * the other half kept; and the address as set (0: no such queue). */
+void hv_virtio_dev_queue_set_addr_half(struct hv_virtio_dev *dev, uint32_t q, int which,
+				       bool high, uint32_t val);
+uint64_t hv_virtio_dev_queue_addr(struct hv_virtio_dev *dev, uint32_t q, int which);
 void hv_virtio_dev_queue_set_ready(struct hv_virtio_dev *dev, uint32_t q, bool ready);
 /* The driver notified queue q through the transport's register (a vCPU
  * exit): counted, then hv_virtio_dev_kick(). */
@@ -147,8 +177,11 @@ void hv_virtio_dev_loop_stop(struct hv_virtio_dev *dev);
  * here through ops->notify. */
 void hv_virtio_dev_kick(struct hv_virtio_dev *dev, uint32_t q);
 /* ops->notify for q, unless the device is not live (no DRIVER_OK, or
- * DEVICE_NEEDS_RESET): those notifications are dropped. */
-void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q);
+ * DEVICE_NEEDS_RESET): those notifications are dropped.  Each call pops at
+ * most HV_VIRTQ_BUDGET chains; if it stopped there, on_loop (the caller is
+ * the loop's callback for q) signals q's eventfd again so the loop comes
+ * back after the others, else ops->notify is called again here. */
+void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q, bool on_loop);
 /* ops->status if the device's ops table is recent enough to have one. */
 int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status);
 /* Send an interrupt with these ISR bits, if a transport is attached. */

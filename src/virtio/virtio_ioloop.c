@@ -63,7 +63,7 @@ static void on_queue(void *opaque, int fd, uint32_t events)
 	if (eventfd_read(fd, &n))
 		return;
 	__atomic_add_fetch(&q->dev->loop_notifies, 1, __ATOMIC_RELAXED);
-	hv_virtio_dev_serve(q->dev, q->index);
+	hv_virtio_dev_serve(q->dev, q->index, true);
 }
 
 void hv_virtio_dev_loop_start(struct hv_virtio_dev *dev)
@@ -110,19 +110,59 @@ void hv_virtio_dev_kick(struct hv_virtio_dev *dev, uint32_t q)
 		return;
 	if (LOOP_ON(&dev->queues[q]) && eventfd_write(dev->queues[q].loop_fd, 1) == 0)
 		return;
-	hv_virtio_dev_serve(dev, q);
+	hv_virtio_dev_serve(dev, q, false);
 }
 
-void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q)
+bool hv_virtq_over_budget(struct hv_virtq *q)
+{
+	if (!q->budget_on || !pthread_equal(q->budget_thread, pthread_self()))
+		return false;
+	if (!q->budget_left) {
+		q->budget_hit = true;
+		return true;
+	}
+	q->budget_left--;
+	return false;
+}
+
+/* One ops->notify call within the budget; whether it ran out. */
+static bool serve_once(struct hv_virtio_dev *dev, struct hv_virtq *q)
+{
+	bool hit;
+
+	pthread_mutex_lock(&q->lock);
+	q->budget_on = true;
+	q->budget_hit = false;
+	q->budget_left = HV_VIRTQ_BUDGET;
+	q->budget_thread = pthread_self();
+	pthread_mutex_unlock(&q->lock);
+	dev->ops->notify(dev->opaque, dev, q->index);
+	pthread_mutex_lock(&q->lock);
+	q->budget_on = false;
+	hit = q->budget_hit;
+	pthread_mutex_unlock(&q->lock);
+	return hit;
+}
+
+static bool live(const struct hv_virtio_dev *dev)
 {
 	uint32_t status = hv_virtio_dev_status(dev);
 
+	return (status & HV_VIRTIO_STATUS_DRIVER_OK) && !(status & HV_VIRTIO_STATUS_NEEDS_RESET);
+}
+
+void hv_virtio_dev_serve(struct hv_virtio_dev *dev, uint32_t q, bool on_loop)
+{
 	/* Notifications before DRIVER_OK, for absent queues, or after the
 	 * device broke are dropped: the driver will reset us (kicks before
 	 * DRIVER_OK are replayed when it comes). */
-	if (q >= dev->nr_queues || !(status & HV_VIRTIO_STATUS_DRIVER_OK) ||
-	    (status & HV_VIRTIO_STATUS_NEEDS_RESET))
+	if (q >= dev->nr_queues || !dev->ops->notify)
 		return;
-	if (dev->ops->notify)
-		dev->ops->notify(dev->opaque, dev, q);
+	while (live(dev) && serve_once(dev, &dev->queues[q])) {
+		/* Work left: the loop comes back to it after the other ready
+		 * fds.  On a vCPU thread (no loop) only that vCPU waits: go on. */
+		if (on_loop && LOOP_ON(&dev->queues[q]) &&
+		    eventfd_write(dev->queues[q].loop_fd, 1) == 0)
+			return;
+	}
 }

@@ -194,7 +194,7 @@ HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32
 	pthread_mutex_lock(&q->lock);
 	if (q->broken)
 		ret = -EIO;
-	else if (q->running)
+	else if (q->running && !hv_virtq_over_budget(q))
 		ret = pop_locked(q, bufs, max_bufs, req, why, sizeof(why));
 	if (ret == -EIO && !q->broken) {
 		q->broken = true;

@@ -14,11 +14,9 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "virtio/core_features.h"
 #include "virtio/vsock_internal.h"
 #include "vm/vm_internal.h"
-
-/* What hvlib's core offers every device; vhost must honour all of it. */
-#define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 
 static int vhost_ioctl(struct hv_virtio_vsock *v, unsigned long req, const void *arg)
 {
@@ -56,10 +54,10 @@ int hv_vsock_vhost_open(struct hv_virtio_vsock *v, const char *path, uint64_t *f
 	ret = vhost_ioctl(v, VHOST_GET_FEATURES, features);
 	if (ret)
 		return hv_err_sys(ret, "%s: VHOST_GET_FEATURES", path);
-	if ((*features & CORE_FEATURES) != CORE_FEATURES)
+	if ((*features & HV_VIRTIO_CORE_FEATURES) != HV_VIRTIO_CORE_FEATURES)
 		return hv_err(-ENOTSUP, "%s: vhost lacks features 0x%llx (VERSION_1, EVENT_IDX, "
 				       "INDIRECT_DESC) that hvlib offers every device", path,
-			      (unsigned long long)(CORE_FEATURES & ~*features));
+			      (unsigned long long)(HV_VIRTIO_CORE_FEATURES & ~*features));
 	ret = vhost_ioctl(v, VHOST_VSOCK_SET_GUEST_CID, &v->cid);
 	if (ret == -EADDRINUSE)
 		return hv_err(ret, "%s: guest CID %llu is already in use by another VM on this "

@@ -63,6 +63,11 @@ void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)
 	vm->cfg.log_fn(vm->cfg.log_opaque, level, msg);
 }
 
+bool hv_vm_log_enabled(const struct hv_vm *vm, enum hv_log_level level)
+{
+	return vm->cfg.log_fn && (uint32_t)level <= vm->cfg.log_level;
+}
+
 HV_EXPORT void hv_vm_log(struct hv_vm *vm, enum hv_log_level level, const char *msg)
 {
 	hv_vm_logf(vm, level, "%s", msg);

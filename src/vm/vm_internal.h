@@ -31,6 +31,9 @@ struct hv_vm {
 /* printf-style logging through the VM's callback. */
 void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Whether a line at this level would reach the callback (for rate limits:
+ * lines nobody sees must not use up the budget of those they would). */
+bool hv_vm_log_enabled(const struct hv_vm *vm, enum hv_log_level level);
 
 /* ioctl on a KVM descriptor, retried on EINTR; returns the result or -errno. */
 int hv_kvm_ioctl(int fd, unsigned long request, void *arg);

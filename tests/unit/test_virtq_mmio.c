@@ -240,6 +240,26 @@ static void test_bad_configs(void **state)
 	hv_virtio_mmio_destroy(NULL);
 }
 
+/* Each 32-bit half lands in its own address and keeps the other half. */
+static void test_queue_address_halves(void **state)
+{
+	struct fix *f = *state;
+	struct hv_virtio_dev *dev = f->d.dev;
+
+	wr(f, 0x030, 0);
+	wr(f, 0x084, 0x12);
+	wr(f, 0x080, 0x3000);
+	wr(f, 0x0a0, 0x5000);
+	wr(f, 0x0a4, 0xab);
+	wr(f, 0x094, 0x7);
+	assert_int_equal(hv_virtio_dev_queue_addr(dev, 0, HV_VIRTQ_ADDR_DESC), 0x1200003000ull);
+	assert_int_equal(hv_virtio_dev_queue_addr(dev, 0, HV_VIRTQ_ADDR_AVAIL), 0x700000000ull);
+	assert_int_equal(hv_virtio_dev_queue_addr(dev, 0, HV_VIRTQ_ADDR_USED), 0xab00005000ull);
+	wr(f, 0x080, 0x4000); /* the low half again: the high one stays */
+	assert_int_equal(hv_virtio_dev_queue_addr(dev, 0, HV_VIRTQ_ADDR_DESC), 0x1200004000ull);
+	assert_int_equal(hv_virtio_dev_queue_addr(dev, 7, HV_VIRTQ_ADDR_DESC), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +269,7 @@ int main(void)
 		T(test_broken_ring_sets_needs_reset),
 		T(test_hostile_accesses),
 		T(test_bad_configs),
+		T(test_queue_address_halves),
 #undef T
 	};
 
