@@ -50,6 +50,7 @@
 #include "virtio_balloon.h"
 #include "virtio_console.h"
 #include "virtio_net.h"
+#include "ledger.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

@@ -26,6 +26,7 @@ struct hv_vcpu {
 	struct kvm_run *run;
 	size_t run_size;
 	struct hv_pending_read pending_read;
+	bool charged;             /* holds one CPU of the VM's ledger */
 
 	/* Kick protocol (vcpu_kick.c): kick_pending is set before in_run is
 	 * read, in_run before kick_pending is read, both seq_cst. */
