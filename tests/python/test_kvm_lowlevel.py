@@ -103,5 +103,32 @@ class LowLevel(unittest.TestCase):
             self.vm.create_vcpu(0)
 
 
+class Admission(unittest.TestCase):
+    """Vm objects against one shared Ledger: refused when full, room again
+    after one is closed."""
+
+    def test_until_refused(self):
+        ledger = hvlib.Ledger(memory="2M", cpus=2, memory_overcommit=1.5, cpu_overcommit=1.5)
+        vms = []
+        for _ in range(3):
+            vm = hvlib.Vm(ledger=ledger)
+            vm.memory.add_region(0, "1M", name="ram")
+            vm.create_vcpu()
+            vms.append(vm)
+        extra = hvlib.Vm(ledger=ledger)
+        with self.assertRaises(hvlib.AdmissionRefused) as cm:
+            extra.memory.add_region(0, "1M", name="ram")
+        self.assertIn("1 MiB of guest memory asked, 0 bytes left of 2 MiB x1.50",
+                      cm.exception.message)
+        vms.pop().close()
+        extra.memory.add_region(0, "1M", name="ram")
+        extra.create_vcpu()
+        self.assertEqual(ledger.usage().cpu_used, 3)
+        for vm in vms + [extra]:
+            vm.close()
+        self.assertEqual(ledger.usage().memory_used, 0)
+        ledger.close()
+
+
 if __name__ == "__main__":
     unittest.main()

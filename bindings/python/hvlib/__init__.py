@@ -22,9 +22,10 @@ from ._abi import X86Regs, X86Sregs
 from ._lib import Library, load_library, strerror
 from ._util import format_size, parse_size
 from .bus import Bus, IoHandler, Space
-from .errors import (AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, KvmUnavailable,
+from .errors import (AdmissionRefused, AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, KvmUnavailable,
                      LibraryNotFound, LibraryVersionError, LoadError, NotFound, NotSupported,
                      OutOfMemory, Timeout)
+from .ledger import Ledger, LedgerUsage
 from .memory import Backing, GuestMemory, LinuxBoot, MemoryRegion, RegionFlags
 from .microvm import Disk, MicroVM, Net, Status, StopReason
 from .vcpu import Exit, ExitReason, Vcpu, long_mode_scratch_bytes
@@ -45,6 +46,6 @@ __all__ = [
     "Bus", "Space", "IoHandler",
     "HvError", "LibraryNotFound", "LibraryVersionError", "KvmUnavailable", "InvalidArgument",
     "LoadError", "Timeout", "BadAddress", "AlreadyExists", "NotFound", "Busy", "NotSupported",
-    "OutOfMemory",
+    "OutOfMemory", "AdmissionRefused", "Ledger", "LedgerUsage",
     "Library", "load_library", "library_version", "strerror", "parse_size", "format_size",
 ]
