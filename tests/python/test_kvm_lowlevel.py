@@ -76,6 +76,23 @@ class LowLevel(unittest.TestCase):
         with self.assertRaises(KeyError):
             self.vcpu.run()
 
+    def test_mmio_handler_sees_vcpu(self):
+        seen = []
+
+        def who(offset, width, is_write, value):
+            seen.append(hvlib.current_vcpu_index())
+            return 0x40
+
+        self.vm.mmio.register(0xD0000, 0x1000, who, name="who")
+        self.load(MMIO_READ)
+        other = self.vm.create_vcpu()
+        other.setup_real_mode(0, 0x1000)
+        other.run()
+        self.vcpu.run()
+        self.assertEqual(seen, [other.index, 0])
+        self.assertEqual(other.regs.rax & 0xFF, 0x40)
+        self.assertIsNone(hvlib.current_vcpu_index())
+
     def test_close_from_handler_refused(self):
         errors = []
 

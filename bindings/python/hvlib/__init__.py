@@ -21,7 +21,7 @@ from __future__ import annotations
 from ._abi import X86Regs, X86Sregs
 from ._lib import Library, load_library, strerror
 from ._util import format_size, parse_size
-from .bus import Bus, IoHandler, Space
+from .bus import Bus, IoHandler, Space, current_vcpu_index
 from .errors import (AdmissionRefused, AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, KvmUnavailable,
                      LibraryNotFound, LibraryVersionError, LoadError, NotFound, NotSupported,
                      OutOfMemory, Timeout)
@@ -43,7 +43,7 @@ __all__ = [
     "MicroVM", "Disk", "Net", "Status", "StopReason",
     "Vm", "Vcpu", "Exit", "ExitReason", "long_mode_scratch_bytes", "X86Regs", "X86Sregs",
     "GuestMemory", "MemoryRegion", "Backing", "RegionFlags", "LinuxBoot",
-    "Bus", "Space", "IoHandler",
+    "Bus", "Space", "IoHandler", "current_vcpu_index",
     "HvError", "LibraryNotFound", "LibraryVersionError", "KvmUnavailable", "InvalidArgument",
     "LoadError", "Timeout", "BadAddress", "AlreadyExists", "NotFound", "Busy", "NotSupported",
     "OutOfMemory", "AdmissionRefused", "Ledger", "LedgerUsage",

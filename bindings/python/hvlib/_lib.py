@@ -67,6 +67,7 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "hv_bus_register": (_int, [_p, A.u64, A.u64, A.IO_FN, _p, C.c_char_p, _P(A.u32)]),
     "hv_bus_unregister": (_int, [_p, A.u32]),
     "hv_bus_dispatch": (_int, [_p, A.u64, A.u32, C.c_bool, _P(A.u64)]),
+    "hv_bus_current_vcpu": (_p, []),
     # vm.h
     "hv_vm_config_init": (None, [_p]),
     "hv_vm_create": (_int, [_P(A.VmConfig), _P(_p)]),
