@@ -84,7 +84,9 @@ HV_EXPORT void hv_mem_destroy(struct hv_mem *mem);
 /* Map and add a region; its id (also its KVM slot number) goes to *id_out.
  * -EINVAL: bad size/flags/backing/alignment; -EEXIST: overlaps a region;
  * -EOVERFLOW: gpa + bytes wraps; -ENOMEM / -EBADF / other mmap errors;
- * -ENOSPC: no free slot; a KVM error when attached to a VM. */
+ * -ENOSPC: no free slot; a KVM error when attached to a VM.  In a VM also
+ * -EEXIST: a writable region over one of its MMIO ranges (hvlib/bus.h), and
+ * -ENOSPC: its ledger refuses the bytes ("admission: ...", hvlib/ledger.h). */
 HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
 				uint32_t *id_out);
 
