@@ -46,7 +46,6 @@ static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space
 	int ret = hv_bus_dispatch(bus, addr, width, is_write, value);
 
 	hv_bus_enter_vcpu(prev);
-
 	if (ret == 0)
 		return true;
 	if (ret != -ENOENT)
