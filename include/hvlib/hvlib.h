@@ -5,7 +5,7 @@
  * API conventions (kept stable across releases):
  *
  *  Names    Every public symbol starts with hv_, with a sub-prefix per module:
- *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_,
+ *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_, hv_ledger_,
  *           hv_virtio_, hv_virtq_.  Only these symbols
  *           are exported from libhvlib.so.
  *  Handles  Objects are opaque and come in create/destroy pairs; destroy(NULL)
