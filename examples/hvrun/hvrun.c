@@ -6,6 +6,7 @@
  *         [--cpus N] [--pin 0,1] [--pvh] [--timeout SECONDS]
  *         [--disk FILE[,ro]]... [--rng] [--vsock CID] [--transport mmio|pci]
  *         [--balloon[=SIZE]] [--console serial|virtio] [--net tap=NAME[,mac=MAC]]...
+ *         [--admit] [--host-memory SIZE] [--host-cpus N] [--overcommit MEM[,CPU]]
  *
  * The guest's console (the UART, or hvc0 with --console virtio) is this
  * terminal: its output on stdout, stdin fed to it (raw mode when stdin is a
@@ -37,6 +38,8 @@ struct options {
 	struct hv_microvm_net nets[HV_MICROVM_MAX_VIRTIO];
 	int timeout_s;
 	int verbose;
+	int admit;               /* any of --admit, --host-*, --overcommit */
+	struct hv_ledger_config ledger;
 };
 
 static int signal_pipe[2] = { -1, -1 };
@@ -68,8 +71,14 @@ static void usage(FILE *out)
 		"      --net tap=NAME[,mac=MAC]  a virtio-net interface on host tap NAME\n"
 		"                        (created, or attached if it exists; repeatable:\n"
 		"                        eth0, eth1, ...)\n"
+		"      --admit           admission control: refuse a VM larger than the host\n"
+		"                        (its memory and the CPUs hvrun may use, within its\n"
+		"                        cgroup); implied by the next three\n"
+		"      --host-memory SIZE  memory capacity to admit against (default: the host's)\n"
+		"      --host-cpus N     CPU capacity to admit against (default: the host's)\n"
+		"      --overcommit MEM[,CPU]  ratios over capacity, e.g. 1.5,4 (default 1,1)\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
-		"  -v, --verbose         log hvlib diagnostics to stderr\n"
+		"  -v, --verbose         log hvlib diagnostics (and the admission) to stderr\n"
 		"  -h, --help            show this help\n\n"
 		"Exit status: 0 guest powered off, 2 guest rebooted, 3 guest crashed,\n"
 		"4 timeout, 1 any other failure (with a message on stderr).\n",
@@ -116,6 +125,31 @@ static int parse_pin(const char *s, struct options *o)
 	o->cfg.pin_cpus = o->pin;
 	o->cfg.nr_pin_cpus = n;
 	return n ? 0 : -1;
+}
+
+/* A ratio ("1.5") as a percentage (150). */
+static int parse_ratio(const char *s, char **end, uint32_t *pct)
+{
+	double v;
+
+	errno = 0;
+	v = strtod(s, end);
+	if (errno || *end == s || v < 0.01 || v > 1000)
+		return -1;
+	*pct = (uint32_t)(v * 100 + 0.5);
+	return 0;
+}
+
+/* MEM[,CPU] */
+static int parse_overcommit(const char *s, struct options *o)
+{
+	char *end;
+
+	if (parse_ratio(s, &end, &o->ledger.mem_overcommit_pct))
+		return -1;
+	if (*end == ',' && parse_ratio(end + 1, &end, &o->ledger.cpu_overcommit_pct))
+		return -1;
+	return *end ? -1 : 0;
 }
 
 /* FILE or FILE,ro */
@@ -202,11 +236,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "transport", required_argument, NULL, 'T' },
 		{ "balloon", optional_argument, NULL, 'B' },
 		{ "console", required_argument, NULL, 'C' }, { "net", required_argument, NULL, 'N' },
+		{ "admit", no_argument, NULL, 'A' },
+		{ "host-memory", required_argument, NULL, 'M' },
+		{ "host-cpus", required_argument, NULL, 'U' },
+		{ "overcommit", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	hv_microvm_config_init(&o->cfg);
+	hv_ledger_config_init(&o->ledger);
 	o->cfg.console_out_fd = STDOUT_FILENO;
 	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:d:vh", longopts, NULL)) != -1) {
 		char *end;
@@ -257,6 +296,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_net(optarg, o))
 				return fprintf(stderr, "hvrun: bad --net '%s' (tap=NAME[,mac=MAC])\n",
 					       optarg), -1;
+			break;
+		case 'A': o->admit = 1; break;
+		case 'M':
+			o->admit = 1;
+			if (parse_size(optarg, &o->ledger.mem_bytes) || !o->ledger.mem_bytes)
+				return fprintf(stderr, "hvrun: bad --host-memory '%s' (e.g. 4G)\n",
+					       optarg), -1;
+			break;
+		case 'U':
+			o->admit = 1;
+			o->ledger.cpus = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !o->ledger.cpus)
+				return fprintf(stderr, "hvrun: bad --host-cpus '%s'\n", optarg), -1;
+			break;
+		case 'O':
+			o->admit = 1;
+			if (parse_overcommit(optarg, o))
+				return fprintf(stderr, "hvrun: bad --overcommit '%s' (MEM[,CPU] ratios, "
+					       "e.g. 1.5,4)\n", optarg), -1;
 			break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
@@ -400,14 +458,41 @@ static int run(struct hv_microvm *vm, const struct options *o)
 	return exit_status(&st, timed_out);
 }
 
+/* The ledger of --admit and friends, attached to the config; NULL without. */
+static int make_ledger(struct options *o, struct hv_ledger **out)
+{
+	*out = NULL;
+	if (!o->admit)
+		return 0;
+	if (hv_ledger_create(&o->ledger, out))
+		return fprintf(stderr, "hvrun: %s\n", hv_last_error()), -1;
+	o->cfg.ledger = *out;
+	return 0;
+}
+
+/* With --verbose: what the VM holds of the ledger. */
+static void report_admission(const struct options *o, struct hv_ledger *ledger)
+{
+	struct hv_ledger_usage u = { .size = sizeof(u) };
+
+	if (!ledger || !o->verbose || hv_ledger_usage(ledger, &u))
+		return;
+	fprintf(stderr, "hvrun: admission: reserved %llu of %llu MiB (%llu MiB x%u.%02u), "
+		"%u of %u CPUs (%u x%u.%02u)\n", (unsigned long long)(u.mem_used >> 20),
+		(unsigned long long)(u.mem_limit >> 20), (unsigned long long)(u.mem_capacity >> 20),
+		u.mem_overcommit_pct / 100, u.mem_overcommit_pct % 100, u.cpu_used, u.cpu_limit,
+		u.cpu_capacity, u.cpu_overcommit_pct / 100, u.cpu_overcommit_pct % 100);
+}
+
 int main(int argc, char **argv)
 {
 	struct hv_microvm *vm = NULL;
+	struct hv_ledger *ledger;
 	struct options o;
 	int status;
 
 	memset(&o, 0, sizeof(o));
-	if (parse_args(argc, argv, &o))
+	if (parse_args(argc, argv, &o) || make_ledger(&o, &ledger))
 		return 1;
 	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK)) {
 		perror("hvrun: pipe");
@@ -420,12 +505,14 @@ int main(int argc, char **argv)
 	if (hv_microvm_create(&o.cfg, &vm) ||
 	    (o.balloon_bytes &&
 	     hv_virtio_balloon_set_target(hv_microvm_balloon(vm), o.balloon_bytes)) ||
-	    hv_microvm_start(vm)) {
+	    (report_admission(&o, ledger), hv_microvm_start(vm))) {
 		fprintf(stderr, "hvrun: %s\n", hv_last_error());
 		hv_microvm_destroy(vm);
+		hv_ledger_destroy(ledger);
 		return 1;
 	}
 	status = run(vm, &o);
 	hv_microvm_destroy(vm);
+	hv_ledger_destroy(ledger);
 	return status;
 }

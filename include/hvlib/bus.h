@@ -26,6 +26,7 @@ extern "C" {
 #endif
 
 struct hv_bus;
+struct hv_vcpu;
 
 enum hv_bus_space {
 	HV_BUS_PIO = 0,  /* x86 port I/O: 16-bit addresses */
@@ -50,7 +51,10 @@ HV_EXPORT void hv_bus_destroy(struct hv_bus *bus);
 
 /* Claim [base, base + len) for fn.  Handle for hv_bus_unregister() in *handle_out.
  * -EINVAL: len 0, NULL fn, or beyond 0xffff on a PIO bus; -EOVERFLOW: wraps;
- * -EEXIST: overlaps a registered range (the message names it). */
+ * -EEXIST: overlaps a registered range, or (a VM's MMIO bus) guest memory
+ * that is not read-only, whose accesses never exit to the bus (the message
+ * names both ranges).  A range over a read-only region (HV_MEM_F_READONLY)
+ * is allowed: reads see the memory, writes reach fn. */
 HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn,
 			      void *opaque, const char *name, uint32_t *handle_out);
 
@@ -62,6 +66,16 @@ HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle);
  * otherwise the callback's result. */
 HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width, bool is_write,
 			      uint64_t *value);
+
+/*
+ * The vCPU whose guest access the calling thread is dispatching: valid
+ * inside an hv_io_fn called by a vCPU's run loop (hv_vcpu_run() or a
+ * managed vCPU thread), for that callback's duration; NULL anywhere else,
+ * e.g. in a callback reached through hv_bus_dispatch() by the embedder.
+ * hv_vcpu_index() on it tells which vCPU made the access.  Borrowed: the
+ * vCPU cannot be destroyed while one of its accesses is being dispatched.
+ */
+HV_EXPORT struct hv_vcpu *hv_bus_current_vcpu(void);
 
 #ifdef __cplusplus
 }

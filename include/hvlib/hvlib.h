@@ -5,7 +5,7 @@
  * API conventions (kept stable across releases):
  *
  *  Names    Every public symbol starts with hv_, with a sub-prefix per module:
- *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_,
+ *           hv_vm_, hv_vcpu_, hv_mem_, hv_bus_, hv_x86_, hv_ledger_,
  *           hv_virtio_, hv_virtq_.  Only these symbols
  *           are exported from libhvlib.so.
  *  Handles  Objects are opaque and come in create/destroy pairs; destroy(NULL)
@@ -50,6 +50,7 @@
 #include "virtio_balloon.h"
 #include "virtio_console.h"
 #include "virtio_net.h"
+#include "ledger.h"
 #include "microvm.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include "x86.h"

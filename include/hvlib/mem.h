@@ -113,7 +113,9 @@ HV_EXPORT void hv_mem_destroy(struct hv_mem *mem);
  * Safe while vCPUs and devices run: it becomes visible at once.
  * -EINVAL: bad size/flags/backing/alignment; -EEXIST: overlaps a region;
  * -EOVERFLOW: gpa + bytes wraps; -ENOMEM / -EBADF / other mmap errors;
- * -ENOSPC: no free slot; a KVM error when attached to a VM. */
+ * -ENOSPC: no free slot; a KVM error when attached to a VM.  In a VM also
+ * -EEXIST: a writable region over one of its MMIO ranges (hvlib/bus.h), and
+ * -ENOSPC: its ledger refuses the bytes ("admission: ...", hvlib/ledger.h). */
 HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
 				uint32_t *id_out);
 

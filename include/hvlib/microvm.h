@@ -145,6 +145,12 @@ struct hv_microvm_config {
 	uint32_t console;          /* HV_MICROVM_CONSOLE_*: the device console_* serve */
 	uint32_t nr_nets;          /* entries in nets */
 	const struct hv_microvm_net *nets; /* network interfaces, borrowed during create */
+	/* Admission (hvlib/ledger.h), borrowed, must outlive the micro-VM; NULL:
+	 * none.  Create reserves mem_bytes (as rounded) and nr_vcpus in one step
+	 * before anything else, or fails with -ENOSPC saying what is short;
+	 * destroy returns them.  Memory an embedder adds later through
+	 * hv_microvm_vm() is not counted: reserve it with hv_ledger_reserve(). */
+	struct hv_ledger *ledger;
 };
 
 #define HV_MICROVM_DEFAULT_CMDLINE "console=ttyS0 panic=-1"

@@ -95,7 +95,8 @@ HV_EXPORT const char *hv_exit_reason_name(uint32_t reason);
  * architecture's defaults (x86: CPUID = everything KVM supports, with this
  * vCPU's APIC id).  Caller owns *out until hv_vcpu_destroy().
  * -EEXIST: index already used (KVM keeps a destroyed vCPU until the VM
- * dies, so an index can be created once per VM); -EINVAL: index too large.
+ * dies, so an index can be created once per VM); -EINVAL: index too large;
+ * -ENOSPC: the VM's ledger has no CPU left (hv_vm_config.ledger).
  */
 HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **out);
 

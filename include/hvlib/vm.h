@@ -17,6 +17,7 @@
 
 #include "bus.h"
 #include "common.h"
+#include "ledger.h"
 #include "mem.h"
 
 #ifdef __cplusplus
@@ -46,6 +47,11 @@ struct hv_vm_config {
 	uint32_t unclaimed_io;  /* enum hv_unclaimed_policy */
 	int32_t kick_signal;    /* signal hv_vcpu_kick() uses; 0: SIGRTMIN + 2 (see vcpu.h) */
 	uint32_t reserved;
+	/* Admission (hvlib/ledger.h), borrowed, must outlive the VM; NULL: none.
+	 * Each memory region reserves its bytes at hv_mem_add_region() (which
+	 * then fails with -ENOSPC) and each vCPU one CPU at hv_vcpu_create();
+	 * both are returned at removal and destroy. */
+	struct hv_ledger *ledger;
 };
 
 /* Fill *cfg with its size and defaults. */

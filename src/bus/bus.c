@@ -6,10 +6,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hvlib/bus.h"
+#include "bus/bus_internal.h"
 #include "util/error.h"
 #include "util/rwlock.h"
 
@@ -31,7 +32,49 @@ struct hv_bus {
 	uint32_t count;
 	uint32_t capacity;
 	uint32_t next_handle;
+	pthread_mutex_t *guard_lock; /* see bus_internal.h; NULL: standalone bus */
+	hv_bus_guard_fn guard;
+	void *guard_opaque;
 };
+
+/* Set by the vCPU run loop around each dispatch (hv_bus_current_vcpu()). */
+static _Thread_local struct hv_vcpu *current_vcpu;
+
+HV_EXPORT struct hv_vcpu *hv_bus_current_vcpu(void)
+{
+	return current_vcpu;
+}
+
+struct hv_vcpu *hv_bus_enter_vcpu(struct hv_vcpu *vcpu)
+{
+	struct hv_vcpu *prev = current_vcpu;
+
+	current_vcpu = vcpu;
+	return prev;
+}
+
+void hv_bus_set_guard(struct hv_bus *bus, pthread_mutex_t *lock, hv_bus_guard_fn guard,
+		      void *opaque)
+{
+	pthread_rwlock_wrlock(&bus->lock);
+	bus->guard_lock = lock;
+	bus->guard = guard;
+	bus->guard_opaque = opaque;
+	pthread_rwlock_unlock(&bus->lock);
+}
+
+/* Around every change of the range table (bus write lock held). */
+static void guard_lock(struct hv_bus *bus)
+{
+	if (bus->guard_lock)
+		pthread_mutex_lock(bus->guard_lock);
+}
+
+static void guard_unlock(struct hv_bus *bus)
+{
+	if (bus->guard_lock)
+		pthread_mutex_unlock(bus->guard_lock);
+}
 
 HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 {
@@ -84,9 +127,33 @@ static int64_t find_floor(const struct hv_bus *bus, uint64_t addr)
 	return best;
 }
 
-static int check_new_range(const struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn)
+/* The range overlapping [base, base + len), or NULL: the floor of the end,
+ * if it reaches past base, is the only candidate.  Caller holds a lock. */
+static const struct hv_bus_range *find_overlap(const struct hv_bus *bus, uint64_t base,
+					       uint64_t len)
 {
-	int64_t i;
+	int64_t i = find_floor(bus, base + len - 1);
+
+	return i >= 0 && bus->ranges[i].base + bus->ranges[i].len > base ? &bus->ranges[i] : NULL;
+}
+
+bool hv_bus_overlap_locked(const struct hv_bus *bus, uint64_t base, uint64_t len,
+			   uint64_t *rbase, uint64_t *rlen, char *name, size_t name_len)
+{
+	const struct hv_bus_range *r = find_overlap(bus, base, len);
+
+	if (!r)
+		return false;
+	*rbase = r->base;
+	*rlen = r->len;
+	snprintf(name, name_len, "%s", r->name);
+	return true;
+}
+
+static int check_new_range(const struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn,
+			   const char *name)
+{
+	const struct hv_bus_range *r;
 
 	if (!fn || len == 0)
 		return hv_err(-EINVAL, "%s range at 0x%llx: needs a callback and a length",
@@ -97,21 +164,14 @@ static int check_new_range(const struct hv_bus *bus, uint64_t base, uint64_t len
 	if (bus->space == HV_BUS_PIO && base + len > HV_PIO_LIMIT)
 		return hv_err(-EINVAL, "port range 0x%llx+0x%llx goes beyond port 0xffff",
 			      (unsigned long long)base, (unsigned long long)len);
-	/* Overlap: the floor of the new end, if it starts before that end,
-	 * is the only candidate that can reach into the new range. */
-	i = find_floor(bus, base + len - 1);
-	if (i >= 0) {
-		const struct hv_bus_range *r = &bus->ranges[i];
-
-		if (r->base + r->len > base)
-			return hv_err(-EEXIST,
-				      "%s range 0x%llx-0x%llx overlaps '%s' at 0x%llx-0x%llx",
-				      space_name(bus), (unsigned long long)base,
-				      (unsigned long long)(base + len - 1), r->name,
-				      (unsigned long long)r->base,
-				      (unsigned long long)(r->base + r->len - 1));
-	}
-	return 0;
+	r = find_overlap(bus, base, len);
+	if (r)
+		return hv_err(-EEXIST, "%s range 0x%llx-0x%llx overlaps '%s' at 0x%llx-0x%llx",
+			      space_name(bus), (unsigned long long)base,
+			      (unsigned long long)(base + len - 1), r->name,
+			      (unsigned long long)r->base,
+			      (unsigned long long)(r->base + r->len - 1));
+	return bus->guard ? bus->guard(bus->guard_opaque, base, len, name ? name : "unnamed") : 0;
 }
 
 static int grow(struct hv_bus *bus)
@@ -138,7 +198,8 @@ HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, h
 	int ret;
 
 	pthread_rwlock_wrlock(&bus->lock);
-	ret = check_new_range(bus, base, len, fn);
+	guard_lock(bus);
+	ret = check_new_range(bus, base, len, fn, name);
 	if (!ret)
 		ret = grow(bus);
 	if (ret)
@@ -158,6 +219,7 @@ HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, h
 	if (handle_out)
 		*handle_out = r->handle;
 out:
+	guard_unlock(bus);
 	pthread_rwlock_unlock(&bus->lock);
 	return ret;
 }
@@ -167,6 +229,7 @@ HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
 	int ret = -ENOENT;
 
 	pthread_rwlock_wrlock(&bus->lock);
+	guard_lock(bus);
 	for (uint32_t i = 0; i < bus->count; i++) {
 		if (bus->ranges[i].handle != handle)
 			continue;
@@ -176,6 +239,7 @@ HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
 		ret = 0;
 		break;
 	}
+	guard_unlock(bus);
 	pthread_rwlock_unlock(&bus->lock);
 	if (ret)
 		return hv_err(ret, "%s bus: no range with handle %u", space_name(bus), handle);

@@ -122,6 +122,14 @@ HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_m
 	m->mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM;
 	m->mem_bytes = (m->mem_bytes + MEM_ALIGN - 1) / MEM_ALIGN * MEM_ALIGN;
 	m->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+	if (cfg->ledger) {
+		ret = hv_ledger_reserve(cfg->ledger, m->mem_bytes, m->nr_vcpus);
+		if (ret) {
+			free(m);
+			return ret;
+		}
+		m->charged = true;
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 	m->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -362,6 +370,8 @@ HV_EXPORT void hv_microvm_destroy(struct hv_microvm *m)
 	hv_i8042_destroy(m->kbc);
 	hv_microvm_destroy_virtio(m);
 	hv_vm_destroy(m->vm);
+	if (m->charged)
+		hv_ledger_release(m->cfg.ledger, m->mem_bytes, m->nr_vcpus);
 	if (m->event_fd >= 0)
 		close(m->event_fd);
 	pthread_cond_destroy(&m->cond);

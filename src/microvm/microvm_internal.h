@@ -36,6 +36,7 @@ struct hv_microvm {
 	struct hv_microvm_config cfg; /* strings and disks are not kept: used only in create */
 	uint64_t mem_bytes;
 	uint32_t nr_vcpus;
+	bool charged;                 /* mem_bytes and nr_vcpus held in cfg.ledger */
 	struct hv_vm *vm;
 	struct hv_vcpu **vcpus;
 	struct hv_serial *serial;

@@ -55,6 +55,14 @@ HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **
 	ret = claim_index(vm, index, vcpu);
 	if (ret)
 		goto err_free;
+	if (vm->cfg.ledger) {
+		ret = hv_ledger_reserve(vm->cfg.ledger, 0, 1);
+		if (ret) {
+			hv_err_context(ret, "vCPU %u", index);
+			goto err_index;
+		}
+		vcpu->charged = true;
+	}
 
 	vcpu->fd = hv_kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, (void *)(uintptr_t)index);
 	if (vcpu->fd < 0) {
@@ -84,6 +92,8 @@ err_unmap:
 err_fd:
 	close(vcpu->fd);
 err_index:
+	if (vcpu->charged)
+		hv_ledger_release(vm->cfg.ledger, 0, 1);
 	release_index(vm, index, vcpu);
 err_free:
 	hv_ratelimit_fini(&vcpu->log_rl);
@@ -101,6 +111,8 @@ HV_EXPORT void hv_vcpu_destroy(struct hv_vcpu *vcpu)
 	hv_arch_vcpu_fini(vcpu);
 	munmap(vcpu->run, vcpu->run_size);
 	close(vcpu->fd);
+	if (vcpu->charged)
+		hv_ledger_release(vcpu->vm->cfg.ledger, 0, 1);
 	release_index(vcpu->vm, vcpu->index, vcpu);
 	hv_ratelimit_fini(&vcpu->log_rl);
 	pthread_cond_destroy(&vcpu->cond);

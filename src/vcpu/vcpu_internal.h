@@ -28,6 +28,7 @@ struct hv_vcpu {
 	size_t run_size;
 	struct hv_pending_read pending_read;
 	struct hv_ratelimit log_rl; /* lines about the guest's accesses (vcpu_run.c) */
+	bool charged;             /* holds one CPU of the VM's ledger */
 
 	/* Kick protocol (vcpu_kick.c): kick_pending is set before in_run is
 	 * read, in_run before kick_pending is read, both seq_cst. */

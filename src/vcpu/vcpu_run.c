@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "bus/bus_internal.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -56,8 +57,10 @@ static bool guest_log_ok(struct hv_vcpu *vcpu, enum hv_log_level level)
 static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space, uint64_t addr,
 		     uint32_t width, bool is_write, uint64_t *value)
 {
+	struct hv_vcpu *prev = hv_bus_enter_vcpu(vcpu); /* for hv_bus_current_vcpu() */
 	int ret = hv_bus_dispatch(bus, addr, width, is_write, value);
 
+	hv_bus_enter_vcpu(prev);
 	if (ret == 0)
 		return true;
 	if (ret != -ENOENT && guest_log_ok(vcpu, HV_LOG_WARN))

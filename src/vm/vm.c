@@ -163,9 +163,9 @@ static int set_slot(struct hv_vm *vm, const struct hv_mem_region *r, uint32_t fl
 	return hv_kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot);
 }
 
-static int slot_add(void *opaque, const struct hv_mem_region *r)
+static int slot_commit(struct hv_vm *vm, const struct hv_mem_region *r)
 {
-	int ret = set_slot(opaque, r, r->flags, r->bytes);
+	int ret = set_slot(vm, r, r->flags, r->bytes);
 
 	if (ret)
 		return hv_err_sys(ret, "KVM_SET_USER_MEMORY_REGION for slot %u at 0x%llx+0x%llx",
@@ -173,10 +173,17 @@ static int slot_add(void *opaque, const struct hv_mem_region *r)
 	return 0;
 }
 
+/* Checked against MMIO ranges and charged to the ledger first (vm_map.c). */
+static int slot_add(void *opaque, const struct hv_mem_region *r)
+{
+	return hv_vm_map_add(opaque, r, slot_commit);
+}
+
 static void slot_remove(void *opaque, const struct hv_mem_region *r)
 {
 	/* A zero-sized slot deletes it; it cannot fail for a slot that exists. */
 	(void)set_slot(opaque, r, 0, 0);
+	hv_vm_map_remove(opaque, r);
 }
 
 static int slot_set_flags(void *opaque, const struct hv_mem_region *r, uint32_t flags)
@@ -223,6 +230,7 @@ static int create_parts(struct hv_vm *vm)
 	ret = hv_bus_create(HV_BUS_MMIO, &vm->mmio);
 	if (ret)
 		return ret;
+	hv_vm_map_init(vm);
 	vcpus = hv_kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_MAX_VCPUS);
 	if (vcpus <= 0)
 		vcpus = hv_kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_NR_VCPUS);
@@ -294,6 +302,8 @@ HV_EXPORT void hv_vm_destroy(struct hv_vm *vm)
 	hv_mem_destroy(vm->mem);
 	hv_bus_destroy(vm->pio);
 	hv_bus_destroy(vm->mmio);
+	if (vm->mmio)
+		hv_vm_map_fini(vm);
 	free(vm->vcpus);
 	free(vm->vcpu_created);
 	if (vm->vm_fd >= 0)

@@ -10,6 +10,8 @@
 #include "hvlib/vm.h"
 
 struct hv_vcpu;
+struct hv_mem_region;
+struct hv_vm_ram;
 
 struct hv_vm {
 	int kvm_fd;
@@ -26,7 +28,20 @@ struct hv_vm {
 	struct hv_vcpu **vcpus;   /* indexed by vCPU index, max_vcpus entries */
 	bool *vcpu_created;       /* KVM never frees a vCPU index within a VM */
 	struct hv_arch_vm arch;
+	/* vm_map.c: RAM beside the MMIO bus, and what the ledger holds for it. */
+	pthread_mutex_t map_lock;  /* guards ram[] (and MMIO bus changes: bus_internal.h) */
+	struct hv_vm_ram *ram;     /* one per memory region, unsorted */
+	uint32_t nr_ram, ram_cap;
 };
+
+/* vm_map.c: the memory listener's checks.  Guest memory may not overlap an
+ * MMIO range (-EEXIST), and is reserved from the VM's ledger (-ENOSPC);
+ * commit() runs under the same lock (it makes the KVM slot). */
+void hv_vm_map_init(struct hv_vm *vm);
+void hv_vm_map_fini(struct hv_vm *vm);
+int hv_vm_map_add(struct hv_vm *vm, const struct hv_mem_region *r,
+		  int (*commit)(struct hv_vm *vm, const struct hv_mem_region *r));
+void hv_vm_map_remove(struct hv_vm *vm, const struct hv_mem_region *r);
 
 /* printf-style logging through the VM's callback. */
 void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)

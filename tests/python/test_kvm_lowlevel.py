@@ -76,6 +76,23 @@ class LowLevel(unittest.TestCase):
         with self.assertRaises(KeyError):
             self.vcpu.run()
 
+    def test_mmio_handler_sees_vcpu(self):
+        seen = []
+
+        def who(offset, width, is_write, value):
+            seen.append(hvlib.current_vcpu_index())
+            return 0x40
+
+        self.vm.mmio.register(0xD0000, 0x1000, who, name="who")
+        self.load(MMIO_READ)
+        other = self.vm.create_vcpu()
+        other.setup_real_mode(0, 0x1000)
+        other.run()
+        self.vcpu.run()
+        self.assertEqual(seen, [other.index, 0])
+        self.assertEqual(other.regs.rax & 0xFF, 0x40)
+        self.assertIsNone(hvlib.current_vcpu_index())
+
     def test_close_from_handler_refused(self):
         errors = []
 
@@ -101,6 +118,33 @@ class LowLevel(unittest.TestCase):
         self.assertEqual(last.reason, hvlib.ExitReason.HLT)
         with self.assertRaises(hvlib.AlreadyExists):
             self.vm.create_vcpu(0)
+
+
+class Admission(unittest.TestCase):
+    """Vm objects against one shared Ledger: refused when full, room again
+    after one is closed."""
+
+    def test_until_refused(self):
+        ledger = hvlib.Ledger(memory="2M", cpus=2, memory_overcommit=1.5, cpu_overcommit=1.5)
+        vms = []
+        for _ in range(3):
+            vm = hvlib.Vm(ledger=ledger)
+            vm.memory.add_region(0, "1M", name="ram")
+            vm.create_vcpu()
+            vms.append(vm)
+        extra = hvlib.Vm(ledger=ledger)
+        with self.assertRaises(hvlib.AdmissionRefused) as cm:
+            extra.memory.add_region(0, "1M", name="ram")
+        self.assertIn("1 MiB of guest memory asked, 0 bytes left of 2 MiB x1.50",
+                      cm.exception.message)
+        vms.pop().close()
+        extra.memory.add_region(0, "1M", name="ram")
+        extra.create_vcpu()
+        self.assertEqual(ledger.usage().cpu_used, 3)
+        for vm in vms + [extra]:
+            vm.close()
+        self.assertEqual(ledger.usage().memory_used, 0)
+        ledger.close()
 
 
 if __name__ == "__main__":

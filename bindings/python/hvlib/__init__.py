@@ -21,10 +21,11 @@ from __future__ import annotations
 from ._abi import X86Regs, X86Sregs
 from ._lib import Library, load_library, strerror
 from ._util import format_size, parse_size
-from .bus import Bus, IoHandler, Space
-from .errors import (AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, KvmUnavailable,
+from .bus import Bus, IoHandler, Space, current_vcpu_index
+from .errors import (AdmissionRefused, AlreadyExists, BadAddress, Busy, HvError, InvalidArgument, KvmUnavailable,
                      LibraryNotFound, LibraryVersionError, LoadError, NotFound, NotSupported,
                      OutOfMemory, Timeout)
+from .ledger import Ledger, LedgerUsage
 from .memory import Backing, GuestMemory, LinuxBoot, MemoryRegion, RegionFlags
 from .microvm import Disk, MicroVM, Net, Status, StopReason
 from .vcpu import Exit, ExitReason, Vcpu, long_mode_scratch_bytes
@@ -42,9 +43,9 @@ __all__ = [
     "MicroVM", "Disk", "Net", "Status", "StopReason",
     "Vm", "Vcpu", "Exit", "ExitReason", "long_mode_scratch_bytes", "X86Regs", "X86Sregs",
     "GuestMemory", "MemoryRegion", "Backing", "RegionFlags", "LinuxBoot",
-    "Bus", "Space", "IoHandler",
+    "Bus", "Space", "IoHandler", "current_vcpu_index",
     "HvError", "LibraryNotFound", "LibraryVersionError", "KvmUnavailable", "InvalidArgument",
     "LoadError", "Timeout", "BadAddress", "AlreadyExists", "NotFound", "Busy", "NotSupported",
-    "OutOfMemory",
+    "OutOfMemory", "AdmissionRefused", "Ledger", "LedgerUsage",
     "Library", "load_library", "library_version", "strerror", "parse_size", "format_size",
 ]

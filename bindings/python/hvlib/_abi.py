@@ -112,6 +112,38 @@ class VmConfig(Struct):
         ("unclaimed_io", u32),
         ("kick_signal", i32),
         ("reserved", u32),
+        ("ledger", C.c_void_p),
+    ]
+
+
+# --- ledger.h ---------------------------------------------------------------
+
+
+class LedgerConfig(Struct):
+    _c_name_ = "hv_ledger_config"
+    _fields_ = [
+        ("size", u32),
+        ("flags", u32),
+        ("mem_bytes", u64),
+        ("cpus", u32),
+        ("mem_overcommit_pct", u32),
+        ("cpu_overcommit_pct", u32),
+        ("reserved", u32),
+    ]
+
+
+class LedgerUsage(Struct):
+    _c_name_ = "hv_ledger_usage"
+    _fields_ = [
+        ("size", u32),
+        ("cpu_capacity", u32),
+        ("mem_capacity", u64),
+        ("mem_limit", u64),
+        ("mem_used", u64),
+        ("cpu_limit", u32),
+        ("cpu_used", u32),
+        ("mem_overcommit_pct", u32),
+        ("cpu_overcommit_pct", u32),
     ]
 
 
@@ -375,6 +407,7 @@ class MicrovmConfig(Struct):
         ("console", u32),
         ("nr_nets", u32),
         ("nets", C.POINTER(MicrovmNet)),
+        ("ledger", C.c_void_p),
     ]
 
 
@@ -420,7 +453,9 @@ class BalloonInfo(Struct):
 EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     MemRegionConfig: 56,
     MemRegionInfo: 48,
-    VmConfig: 48,
+    VmConfig: 56,
+    LedgerConfig: 32,
+    LedgerUsage: 48,
     HvExit: 80,
     X86Regs: 144,
     X86Segment: 24,
@@ -436,7 +471,7 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     LinuxBootResult: 216,
     MicrovmDisk: 24,
     MicrovmNet: 24,
-    MicrovmConfig: 144,
+    MicrovmConfig: 152,
     MicrovmStatus: 352,
     BalloonInfo: 192,
 }

@@ -67,6 +67,7 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "hv_bus_register": (_int, [_p, A.u64, A.u64, A.IO_FN, _p, C.c_char_p, _P(A.u32)]),
     "hv_bus_unregister": (_int, [_p, A.u32]),
     "hv_bus_dispatch": (_int, [_p, A.u64, A.u32, C.c_bool, _P(A.u64)]),
+    "hv_bus_current_vcpu": (_p, []),
     # vm.h
     "hv_vm_config_init": (None, [_p]),
     "hv_vm_create": (_int, [_P(A.VmConfig), _P(_p)]),
@@ -114,6 +115,13 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "hv_loader_load_linux_file": (_int, [_p, C.c_char_p, C.c_char_p,
                                          _P(A.LinuxBootConfig), _P(A.LinuxBootResult)]),
     "hv_loader_load_raw": (_int, [_p, _p, C.c_size_t, A.u64]),
+    # ledger.h
+    "hv_ledger_config_init": (None, [_p]),
+    "hv_ledger_create": (_int, [_P(A.LedgerConfig), _P(_p)]),
+    "hv_ledger_destroy": (_int, [_p]),
+    "hv_ledger_reserve": (_int, [_p, A.u64, A.u32]),
+    "hv_ledger_release": (_int, [_p, A.u64, A.u32]),
+    "hv_ledger_usage": (_int, [_p, _P(A.LedgerUsage)]),
     # microvm.h
     "hv_microvm_config_init": (None, [_p]),
     "hv_microvm_create": (_int, [_P(A.MicrovmConfig), _P(_p)]),

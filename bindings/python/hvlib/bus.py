@@ -36,6 +36,15 @@ from .errors import Busy
 IoFn = Callable[[int, int, bool, int], Optional[int]]
 
 
+def current_vcpu_index() -> Optional[int]:
+    """Inside a port-I/O or MMIO handler called from a vCPU's run loop: the
+    index of the vCPU whose access it is; ``None`` anywhere else (e.g. under
+    :meth:`Bus.dispatch`).  ``hv_bus_current_vcpu()`` in ``hvlib/bus.h``."""
+    L = lib()
+    vcpu = L.cdll.hv_bus_current_vcpu()
+    return None if not vcpu else int(L.cdll.hv_vcpu_index(vcpu))
+
+
 class Space(enum.IntEnum):
     """Address space of a bus (``enum hv_bus_space``)."""
 

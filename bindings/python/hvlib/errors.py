@@ -127,6 +127,12 @@ class OutOfMemory(HvError, MemoryError):
     """Host memory (or the hugepage pool) ran out (``ENOMEM``)."""
 
 
+class AdmissionRefused(HvError):
+    """A :class:`~hvlib.Ledger` refused a VM (``ENOSPC``): the message says
+    what is short ("admission: 512 MiB of guest memory asked, 300 MiB left of
+    4096 MiB x1.50 overcommit")."""
+
+
 _BY_ERRNO: Dict[int, Type[HvError]] = {
     _errno.EINVAL: InvalidArgument,
     _errno.ETIMEDOUT: Timeout,
@@ -158,6 +164,8 @@ def classify(ret: int, function: str, message: str) -> Type[HvError]:
         return KvmUnavailable
     if function.startswith("hv_loader_"):
         return LoadError
+    if err == _errno.ENOSPC and "admission:" in message:
+        return AdmissionRefused
     if function == "hv_microvm_create":
         if lower.startswith("micro-vm config"):
             return InvalidArgument

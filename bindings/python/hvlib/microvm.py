@@ -28,6 +28,7 @@ from ._console import Console, ConsoleSink
 from ._lib import lib
 from ._util import Size, StrPath, parse_size, track, untrack
 from .errors import InvalidArgument, Timeout
+from .ledger import Ledger
 from .vcpu import Exit, Vcpu
 from .vm import Vm, log_level, make_log_fn
 
@@ -186,6 +187,9 @@ class MicroVM:
             ``console=hvc0 panic=-1``): where ``console``/``send()`` go.
         nets: virtio-net interfaces, tap names or :class:`Net` objects.
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
+        ledger: a :class:`~hvlib.Ledger` to admit the VM against: its memory
+            and vCPUs are reserved here and returned at :meth:`close`;
+            :class:`~hvlib.AdmissionRefused` says what is short.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
 
     Raises :class:`~hvlib.KvmUnavailable`, :class:`~hvlib.LoadError` (the
@@ -201,7 +205,8 @@ class MicroVM:
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
                  log: str = "warn", vsock_cid: int = 0, transport: str = "mmio",
                  balloon: bool = False, console_device: str = "serial",
-                 nets: Sequence[Union[str, Net]] = ()) -> None:
+                 nets: Sequence[Union[str, Net]] = (),
+                 ledger: Optional[Ledger] = None) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -251,6 +256,9 @@ class MicroVM:
         cfg.log_level = log_level(log)
         self._console = Console(console, capture)
         cfg.console_out_fd = self._console.write_fd
+        if ledger is not None:
+            cfg.ledger = ledger.handle
+        self._ledger = ledger  # it must outlive the micro-VM
         handle = C.c_void_p()
         try:
             L.call("hv_microvm_create", C.byref(cfg), C.byref(handle))

@@ -27,6 +27,7 @@ from ._lib import bytes_or_none, lib
 from ._util import Handle, StrPath, callback_depth, callback_failed, track, untrack
 from .bus import Bus, Space
 from .errors import Busy, InvalidArgument
+from .ledger import Ledger
 from .memory import GuestMemory
 from .vcpu import Vcpu
 
@@ -81,7 +82,8 @@ class Vm(Handle):
     """
 
     def __init__(self, *, irqchip: bool = False, unclaimed: str = "ignore",
-                 log: str = "warn", kvm_path: Optional[StrPath] = None) -> None:
+                 log: str = "warn", kvm_path: Optional[StrPath] = None,
+                 ledger: Optional["Ledger"] = None) -> None:
         if unclaimed not in _UNCLAIMED:
             raise InvalidArgument(message=f"unclaimed={unclaimed!r}: expected 'ignore', 'log' "
                                           "or 'fail'", function="Vm")
@@ -95,9 +97,12 @@ class Vm(Handle):
         cfg.log_fn = self._log_fn
         cfg.log_level = log_level(log)
         cfg.unclaimed_io = _UNCLAIMED[unclaimed]
+        if ledger is not None:
+            cfg.ledger = ledger.handle
         handle = C.c_void_p()
         L.call("hv_vm_create", C.byref(cfg), C.byref(handle))
         self._init(handle.value, owner=None)
+        self._ledger = ledger  # it must outlive the VM
         track(self)
 
     @classmethod
