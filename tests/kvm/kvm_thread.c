@@ -161,6 +161,51 @@ static void test_destroy_running_managed(void **state)
 	fixture_teardown(&f);
 }
 
+struct warnings {
+	atomic_int n;
+};
+
+static void count_warnings(void *opaque, enum hv_log_level level, const char *msg)
+{
+	struct warnings *w = opaque;
+
+	if (level == HV_LOG_WARN && strstr(msg, "still exists"))
+		atomic_fetch_add(&w->n, 1);
+}
+
+/* The VM destroyed before its vCPUs (one spinning on its managed thread,
+ * one idle): the threads stop, every descriptor closes, a warning names
+ * each vCPU, and the handles can still be destroyed afterwards. */
+static void test_destroy_vm_before_vcpus(void **state)
+{
+	struct warnings w = { 0 };
+	struct hv_vm_config cfg;
+	struct hv_vcpu *second;
+	struct hv_exit exit;
+	struct fixture f;
+	int fds;
+
+	(void)state;
+	fds = count_open_fds();
+	hv_vm_config_init(&cfg);
+	cfg.log_fn = count_warnings;
+	cfg.log_opaque = &w;
+	cfg.log_level = HV_LOG_WARN;
+	fixture_setup(&f, &cfg, &guest_spin);
+	assert_int_equal(hv_vcpu_create(f.vm, 1, &second), 0);
+	assert_int_equal(hv_x86_setup_real_mode(f.vcpu, 0, GUEST_CODE), 0);
+	assert_int_equal(hv_vcpu_start(f.vcpu, count_exits, &(struct counter){ 0 }), 0);
+	sleep_ms(10);
+	hv_vm_destroy(f.vm);
+	assert_int_equal(atomic_load(&w.n), 2);
+	assert_int_equal(count_open_fds(), fds); /* vCPU fds closed with the VM */
+	/* What is left of a vCPU refuses to run, then goes. */
+	assert_int_equal(hv_vcpu_run(second, &exit), -ENODEV);
+	assert_int_equal(hv_vcpu_kick(second), 0);
+	hv_vcpu_destroy(second);
+	hv_vcpu_destroy(f.vcpu); /* the last one frees the VM's struct */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_managed_kick_pause_resume_stop),
 		cmocka_unit_test(test_managed_ends_on_hlt),
 		cmocka_unit_test(test_destroy_running_managed),
+		cmocka_unit_test(test_destroy_vm_before_vcpus),
 	};
 	return cmocka_run_group_tests_name("kvm_thread", tests, keep_one_vm_open, close_kept_vm);
 }
