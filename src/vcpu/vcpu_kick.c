@@ -7,7 +7,8 @@
  * in_run is read and written under kick_lock, after (kicker) or before
  * (runner) the seq_cst kick_pending access, so a kick is seen by at least
  * one side; and since the runner clears in_run under the same lock before
- * it leaves hv_vcpu_run(), the kicker never signals a thread that is gone.  The gap
+ * it leaves hv_vcpu_run(), the kicker never signals a thread that is gone.
+ * Kicks coalesce: one signal per pending kick.  The gap
  * between the runner's check and its KVM_RUN is closed by the signal handler,
  * which sets immediate_exit in the run area of the vCPU on its own thread:
  * KVM_RUN then returns -EINTR at once.
@@ -87,7 +88,11 @@ HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu)
 {
 	int ret = 0;
 
-	atomic_store(&vcpu->kick_pending, 1);
+	/* Already pending: whoever set it signalled (or the runner will see
+	 * it on entry), so kicks coalesce and a kick storm cannot fill the
+	 * thread's queue of real-time signals (pthread_kill: EAGAIN). */
+	if (atomic_exchange(&vcpu->kick_pending, 1))
+		return 0;
 	pthread_mutex_lock(&vcpu->kick_lock);
 	if (vcpu->in_run)
 		ret = pthread_kill(vcpu->run_thread, vcpu->vm->cfg.kick_signal);

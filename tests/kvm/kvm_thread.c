@@ -161,6 +161,51 @@ static void test_destroy_running_managed(void **state)
 	fixture_teardown(&f);
 }
 
+struct kicker {
+	struct hv_vcpu *vcpu;
+	atomic_int stop;
+	int errors;
+};
+
+static void *kick_forever(void *arg)
+{
+	struct kicker *k = arg;
+
+	while (!atomic_load(&k->stop))
+		if (hv_vcpu_kick(k->vcpu))
+			k->errors++;
+	return NULL;
+}
+
+/* Kicks keep coming while the threads that run the vCPU come and go: a
+ * kick never signals a thread that has left hv_vcpu_run() (or exited),
+ * and each short-lived runner still sees one. */
+static void test_kick_while_runners_exit(void **state)
+{
+	struct kicker k = { 0 };
+	struct fixture f;
+	pthread_t kt;
+
+	(void)state;
+	fixture_setup(&f, NULL, &guest_spin);
+	assert_int_equal(hv_x86_setup_real_mode(f.vcpu, 0, GUEST_CODE), 0);
+	k.vcpu = f.vcpu;
+	assert_int_equal(pthread_create(&kt, NULL, kick_forever, &k), 0);
+	for (int i = 0; i < 200; i++) {
+		struct loop_thread t = { .vcpu = f.vcpu };
+		pthread_t th;
+
+		assert_int_equal(pthread_create(&th, NULL, own_loop, &t), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(t.ret, 0);
+		assert_int_equal(t.exit.reason, HV_EXIT_KICKED);
+	}
+	atomic_store(&k.stop, 1);
+	pthread_join(kt, NULL);
+	assert_int_equal(k.errors, 0);
+	fixture_teardown(&f);
+}
+
 struct warnings {
 	atomic_int n;
 };
@@ -215,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_managed_ends_on_hlt),
 		cmocka_unit_test(test_destroy_running_managed),
 		cmocka_unit_test(test_destroy_vm_before_vcpus),
+		cmocka_unit_test(test_kick_while_runners_exit),
 	};
 	return cmocka_run_group_tests_name("kvm_thread", tests, keep_one_vm_open, close_kept_vm);
 }
