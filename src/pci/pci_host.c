@@ -353,8 +353,8 @@ int hv_pci_host_add(struct hv_pci_host *h, struct hv_pci_func *f, uint32_t slot)
 		ret = place_bars(h, f);
 	if (!ret) {
 		pthread_mutex_lock(&h->intx_lock);
-		f->host = h;
 		f->slot = slot;
+		__atomic_store_n(&f->host, h, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&h->intx_lock);
 		h->slots[slot] = f;
 	}
@@ -391,7 +391,7 @@ void hv_pci_host_remove(struct hv_pci_host *h, struct hv_pci_func *f)
 	pthread_mutex_lock(&h->intx_lock);
 	if (f->host == h)
 		intx_drive(h, f->slot, false); /* a removed function asserts nothing */
-	f->host = NULL;
+	__atomic_store_n(&f->host, NULL, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&h->intx_lock);
 	last = h->destroyed && !nr_funcs(h);
 	pthread_rwlock_unlock(&h->lock);
