@@ -12,6 +12,13 @@
  * (struct hv_vm_config.log_fn) that receives diagnostics from that VM's
  * devices and vCPUs; without one, messages are dropped.
  *
+ * Callbacks and locks: some embedder callbacks run while hvlib holds locks
+ * of the object that called them; each header says which.  The log callback
+ * may run on any hvlib thread with device, queue or transport locks held: it
+ * must only record or print the message, calling no hvlib function but
+ * hv_strerror() and hv_last_error().  No callback may destroy the object
+ * that called it, nor that object's VM, host, transport or I/O loop.
+ *
  * Threading: everything in this header is safe to call from any thread.
  */
 #ifndef HVLIB_COMMON_H

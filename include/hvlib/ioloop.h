@@ -25,6 +25,12 @@
  * them; remove one before closing it.  The loop owns its thread and its own
  * descriptors, all released by hv_ioloop_destroy(), which must not be called
  * from a callback.
+ *
+ * Teardown order: remove every registration, then destroy the loop.  A loop
+ * destroyed first (a device still on it) stops its thread and closes its own
+ * descriptors at once; its memory stays until each remaining registration is
+ * removed with hv_ioloop_remove(), so a later removal is never a
+ * use-after-free (hv_ioloop_add() then fails with -ESHUTDOWN).
  */
 #ifndef HVLIB_IOLOOP_H
 #define HVLIB_IOLOOP_H
@@ -52,14 +58,15 @@ typedef void (*hv_ioloop_fn)(void *opaque, int fd, uint32_t events);
  * -ENOMEM, -EMFILE, or the error starting the thread. */
 HV_EXPORT int hv_ioloop_create(struct hv_ioloop **out);
 
-/* Stop the thread (waiting for a callback in progress), forget every
- * registration and free.  NULL: no-op.  Not from a callback. */
+/* Stop the thread (waiting for a callback in progress), close the loop's
+ * descriptors and free; with registrations left, the memory is freed by the
+ * removal of the last one (see above).  NULL: no-op.  Not from a callback. */
 HV_EXPORT void hv_ioloop_destroy(struct hv_ioloop *loop);
 
 /* Call fn(opaque, fd, ready) whenever fd is ready for some of `events`.
  * -EINVAL: bad fd or events (0 or unknown bits); -EEXIST: fd is already
  * registered; -EPERM: fd does not support polling (a regular file);
- * -ENOMEM. */
+ * -ESHUTDOWN: the loop was destroyed; -ENOMEM. */
 HV_EXPORT int hv_ioloop_add(struct hv_ioloop *loop, int fd, uint32_t events, hv_ioloop_fn fn,
 			    void *opaque);
 

@@ -29,9 +29,22 @@
  * and the MCFG; embedders of the lower layers pass hv_pci_host_ssdt() and
  * hv_pci_host_mcfg() in hv_x86_acpi_config.tables.
  *
+ * INTx lines are shared: slots s and s + 4 (4, 8, ...) drive the same GSI,
+ * which the host keeps asserted while any of its functions asserts it (one
+ * device's deassertion never drops another's interrupt); a removed
+ * function's level is dropped with it.
+ *
  * Call order: hv_pci_host_config_init() -> hv_pci_host_create() -> add
  * devices (hv_virtio_pci_create()) -> run the guest -> stop the vCPUs ->
- * destroy the devices -> hv_pci_host_destroy() -> hv_vm_destroy().
+ * destroy the devices -> hv_pci_host_destroy() -> hv_vm_destroy().  A host
+ * destroyed before its devices leaves the buses at once (logging a warning
+ * to the VM, if any) and is freed when the last device is destroyed.
+ *
+ * Callbacks and locks: set_irq runs with the host's INTx lock held (it
+ * orders one line's changes), and with the calling device's interrupt and
+ * device locks; signal_msi with the device's MSI-X lock.  They must not call
+ * back into the host or its devices (create, destroy, guest accesses):
+ * hv_vm_irq_line() and hv_vm_signal_msi() are what they are for.
  *
  * Threading: guest accesses arrive on vCPU threads, concurrently; adding and
  * removing devices may run at any time from any thread.  Ownership: the
@@ -87,8 +100,9 @@ HV_EXPORT void hv_pci_host_config_init(struct hv_pci_host_config *cfg);
 HV_EXPORT int hv_pci_host_create(const struct hv_pci_host_config *cfg,
 				 struct hv_pci_host **out);
 
-/* Leaves the buses (waiting for accesses in flight) and frees.  Its devices
- * must be destroyed first.  NULL: no-op. */
+/* Leaves the buses (waiting for accesses in flight) and frees.  Destroy its
+ * devices first; with some left, it is freed by the last one's destroy (see
+ * above).  NULL: no-op. */
 HV_EXPORT void hv_pci_host_destroy(struct hv_pci_host *host);
 
 /*

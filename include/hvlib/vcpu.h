@@ -101,7 +101,8 @@ HV_EXPORT const char *hv_exit_reason_name(uint32_t reason);
 HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **out);
 
 /* Stops and joins a managed thread if one runs, then frees.  NULL: no-op.
- * Must not be called while another thread is inside hv_vcpu_run(). */
+ * Must not be called while another thread is inside hv_vcpu_run().  Also
+ * valid after hv_vm_destroy() of its VM (see there). */
 HV_EXPORT void hv_vcpu_destroy(struct hv_vcpu *vcpu);
 
 HV_EXPORT uint32_t hv_vcpu_index(const struct hv_vcpu *vcpu);
@@ -129,7 +130,10 @@ HV_EXPORT int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit);
 HV_EXPORT int hv_vcpu_set_io_result(struct hv_vcpu *vcpu, uint64_t value);
 
 /* Make the vCPU return HV_EXIT_KICKED soon.  Safe from any thread and from
- * signal-free contexts; a kick while not running applies to the next run. */
+ * signal-free contexts; a kick while not running applies to the next run
+ * (KVM's immediate_exit).  Kicks coalesce until the vCPU sees one, and the
+ * signal only goes to a thread inside hv_vcpu_run() (never to one that has
+ * left it or exited).  Returns 0, or pthread_kill()'s error as -errno. */
 HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu);
 
 /*

@@ -57,7 +57,10 @@
  * notifications to eventfds (hv_virtio_dev_set_queue_notify_fd()) and raise
  * interrupts from their own threads (hv_virtio_dev_queue_interrupt()).
  * ops->config_read/config_write run on vCPU threads.  Callbacks must not
- * call hv_virtio_mmio_destroy() or destroy their own device.
+ * call hv_virtio_mmio_destroy() or destroy their own device.  The
+ * transports' set_irq callbacks (hv_virtio_irq_fn) run with the device's
+ * lock held (and virtio-pci's interrupt locks, hvlib/pci.h): they may call
+ * hv_vm_irq_line() and the like, but nothing on this device or transport.
  *
  * Ownership: configs are copied; strings (paths, serials) are copied;
  * ops tables and opaque pointers are borrowed and must outlive the device.
@@ -176,7 +179,10 @@ HV_EXPORT void hv_virtio_dev_config_init(struct hv_virtio_dev_config *cfg);
 HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 				   struct hv_virtio_dev **out);
 
-/* Frees the device.  Its transport must be destroyed first.  NULL: no-op. */
+/* Frees the device.  Destroy its transport first; a device destroyed with
+ * its transport still attached logs a warning and detaches it (the
+ * transport leaves the bus, waiting for accesses in flight, and its own
+ * destroy later only frees it).  NULL: no-op. */
 HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev);
 
 /* Queue index of the device, borrowed; NULL if out of range. */

@@ -66,8 +66,14 @@ HV_EXPORT void hv_vm_config_init(struct hv_vm_config *cfg);
  */
 HV_EXPORT int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out);
 
-/* Destroys the VM and its memory map and buses.  All its vCPUs must have
- * been destroyed first.  NULL: no-op. */
+/* Destroys the VM and its memory map and buses.  Destroy its vCPUs first;
+ * for a vCPU still there it logs a warning (HV_LOG_WARN), stops and joins
+ * the vCPU's managed thread and closes its descriptor and run area before
+ * the memory goes; that vCPU handle then only accepts hv_vcpu_destroy()
+ * (hv_vcpu_run() fails with -ENODEV, hv_vcpu_kick() does nothing), and the
+ * last such destroy frees what is left of the VM.  No other thread may be
+ * inside hv_vcpu_run() of its vCPUs, nor destroying them, meanwhile.
+ * NULL: no-op. */
 HV_EXPORT void hv_vm_destroy(struct hv_vm *vm);
 
 /* The VM's guest memory map and I/O buses; owned by the VM. */

@@ -6,6 +6,7 @@
  * a function (write lock) waits for them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,17 @@ struct hv_pci_host {
 	uint32_t conf1_addr;          /* atomic: the address register */
 	pthread_rwlock_t lock;        /* slots[], next_bar */
 	struct hv_pci_func *slots[HV_PCI_MAX_SLOTS];
+	/* INTx: slots s and s + 4k share a line, so the line follows the OR
+	 * of their levels: bit s of intx_asserted[s % 4] is slot s's level.
+	 * intx_lock also orders the set_irq calls of one line (and guards
+	 * f->host against hv_pci_host_remove()). */
+	pthread_mutex_t intx_lock;
+	uint32_t intx_asserted[4];
 	struct hv_pci_func bridge;    /* slot 0 */
 	uint64_t next_bar;            /* aperture offset of the first free byte */
+	/* hv_pci_host_destroy() ran with functions still added: they keep the
+	 * struct until the last one is removed (lock held). */
+	bool destroyed;
 };
 
 HV_EXPORT void hv_pci_host_config_init(struct hv_pci_host_config *cfg)
@@ -217,6 +227,11 @@ HV_EXPORT int hv_pci_host_create(const struct hv_pci_host_config *cfg,
 		free(h);
 		return hv_err(-ENOMEM, "PCI host lock");
 	}
+	if (pthread_mutex_init(&h->intx_lock, NULL)) {
+		pthread_rwlock_destroy(&h->lock);
+		free(h);
+		return hv_err(-ENOMEM, "PCI host INTx lock");
+	}
 	ret = hv_pci_func_init(&h->bridge, BRIDGE_VENDOR, BRIDGE_DEVICE, BRIDGE_CLASS, 0, false,
 			       NULL, NULL);
 	if (ret)
@@ -232,19 +247,56 @@ fail_windows:
 	unregister_windows(h);
 	hv_pci_func_fini(&h->bridge);
 fail_lock:
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_rwlock_destroy(&h->lock);
 	free(h);
 	return ret;
 }
 
-HV_EXPORT void hv_pci_host_destroy(struct hv_pci_host *h)
+static void free_host(struct hv_pci_host *h)
 {
-	if (!h)
-		return;
-	unregister_windows(h);
 	hv_pci_func_fini(&h->bridge);
+	pthread_mutex_destroy(&h->intx_lock);
 	pthread_rwlock_destroy(&h->lock);
 	free(h);
+}
+
+/* The number of device functions on h (lock held). */
+static uint32_t nr_funcs(const struct hv_pci_host *h)
+{
+	uint32_t n = 0;
+
+	for (uint32_t s = 1; s < HV_PCI_MAX_SLOTS; s++)
+		n += h->slots[s] != NULL;
+	return n;
+}
+
+HV_EXPORT void hv_pci_host_destroy(struct hv_pci_host *h)
+{
+	uint32_t left;
+
+	if (!h)
+		return;
+	/* Off the buses first: once unregistered no vCPU is inside the host. */
+	unregister_windows(h);
+	h->has_conf1 = h->has_ecam = h->has_mmio = false;
+	pthread_rwlock_wrlock(&h->lock);
+	left = nr_funcs(h);
+	h->destroyed = left != 0;
+	pthread_rwlock_unlock(&h->lock);
+	if (!left) {
+		free_host(h);
+		return;
+	}
+	/* Devices destroyed after their host: each one's removal still finds
+	 * the host, and the last frees it. */
+	if (h->cfg.vm) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "hv_pci_host_destroy: %u device(s) still on the "
+			 "host; it is freed with the last of them", left);
+		hv_vm_log(h->cfg.vm, HV_LOG_WARN, msg);
+	}
 }
 
 /* Give every BAR of f a naturally aligned address in the aperture
@@ -300,21 +352,51 @@ int hv_pci_host_add(struct hv_pci_host *h, struct hv_pci_func *f, uint32_t slot)
 	if (!ret)
 		ret = place_bars(h, f);
 	if (!ret) {
-		f->host = h;
+		pthread_mutex_lock(&h->intx_lock);
 		f->slot = slot;
+		__atomic_store_n(&f->host, h, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&h->intx_lock);
 		h->slots[slot] = f;
 	}
 	pthread_rwlock_unlock(&h->lock);
 	return ret;
 }
 
+/* Drive slot's share of its INTx line (intx_lock held): the line rises with
+ * the first asserting slot and falls with the last. */
+static void intx_drive(struct hv_pci_host *h, uint32_t slot, bool level)
+{
+	uint32_t *mask = &h->intx_asserted[slot % 4], was = *mask;
+	uint32_t gsi = hv_pci_host_intx_gsi(h, slot);
+
+	if (level)
+		*mask |= 1u << slot;
+	else
+		*mask &= ~(1u << slot);
+	if (!was == !*mask)
+		return;
+	if (h->cfg.set_irq)
+		h->cfg.set_irq(h->cfg.irq_opaque, gsi, !!*mask);
+	else
+		hv_vm_irq_line(h->cfg.vm, gsi, !!*mask);
+}
+
 void hv_pci_host_remove(struct hv_pci_host *h, struct hv_pci_func *f)
 {
+	bool last;
+
 	pthread_rwlock_wrlock(&h->lock);
 	if (f->host == h && h->slots[f->slot] == f)
 		h->slots[f->slot] = NULL;
-	f->host = NULL;
+	pthread_mutex_lock(&h->intx_lock);
+	if (f->host == h)
+		intx_drive(h, f->slot, false); /* a removed function asserts nothing */
+	__atomic_store_n(&f->host, NULL, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&h->intx_lock);
+	last = h->destroyed && !nr_funcs(h);
 	pthread_rwlock_unlock(&h->lock);
+	if (last)
+		free_host(h);
 }
 
 uint32_t hv_pci_host_intx_gsi(const struct hv_pci_host *h, uint32_t slot)
@@ -324,12 +406,10 @@ uint32_t hv_pci_host_intx_gsi(const struct hv_pci_host *h, uint32_t slot)
 
 void hv_pci_host_set_intx(struct hv_pci_host *h, struct hv_pci_func *f, int level)
 {
-	uint32_t gsi = hv_pci_host_intx_gsi(h, f->slot);
-
-	if (h->cfg.set_irq)
-		h->cfg.set_irq(h->cfg.irq_opaque, gsi, level);
-	else
-		hv_vm_irq_line(h->cfg.vm, gsi, level);
+	pthread_mutex_lock(&h->intx_lock);
+	if (f->host == h) /* not once removed */
+		intx_drive(h, f->slot, level != 0);
+	pthread_mutex_unlock(&h->intx_lock);
 }
 
 int hv_pci_host_signal_msi(struct hv_pci_host *h, uint64_t address, uint32_t data)

@@ -66,7 +66,8 @@ struct hv_pci_func {
 	uint32_t last_cap;                 /* offset of the last capability, 0: none */
 	const struct hv_pci_func_ops *ops;
 	void *opaque;
-	struct hv_pci_host *host;          /* set while on a host */
+	struct hv_pci_host *host;          /* set while on a host (atomic; written
+	                                    * under the host's locks) */
 	uint32_t slot;
 };
 

@@ -94,7 +94,7 @@ static bool vector_masked(const struct hv_pci_msix *x, uint32_t v)
 static void send(struct hv_pci_msix *x, uint32_t v)
 {
 	const struct hv_pci_msix_entry *e = &x->entries[v];
-	struct hv_pci_host *host = x->func->host;
+	struct hv_pci_host *host = __atomic_load_n(&x->func->host, __ATOMIC_ACQUIRE);
 
 	if (host)
 		hv_pci_host_signal_msi(host, (uint64_t)e->w[HV_MSIX_ADDR_HI] << 32 |

@@ -41,6 +41,9 @@ struct hv_ioloop {
 	uint64_t next_id;
 	uint64_t running;         /* id whose callback runs now, 0: none */
 	bool stop;
+	/* hv_ioloop_destroy() ran with registrations left: the thread and
+	 * descriptors are gone, the struct stays until the last is removed. */
+	bool destroyed;
 };
 
 static struct entry *find_id(struct hv_ioloop *l, uint64_t id)
@@ -153,8 +156,18 @@ fail_fds:
 	return ret;
 }
 
+static void free_loop(struct hv_ioloop *l)
+{
+	pthread_cond_destroy(&l->idle);
+	pthread_mutex_destroy(&l->lock);
+	free(l->entries);
+	free(l);
+}
+
 HV_EXPORT void hv_ioloop_destroy(struct hv_ioloop *l)
 {
+	bool keep;
+
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->lock);
@@ -163,12 +176,15 @@ HV_EXPORT void hv_ioloop_destroy(struct hv_ioloop *l)
 	/* Level-triggered and never read: every later epoll_wait sees it. */
 	if (eventfd_write(l->wake_fd, 1) == 0)
 		pthread_join(l->thread, NULL);
+	pthread_mutex_lock(&l->lock);
 	close(l->wake_fd);
 	close(l->epfd);
-	pthread_cond_destroy(&l->idle);
-	pthread_mutex_destroy(&l->lock);
-	free(l->entries);
-	free(l);
+	l->wake_fd = l->epfd = -1;
+	keep = l->nr != 0;
+	l->destroyed = keep;
+	pthread_mutex_unlock(&l->lock);
+	if (!keep)
+		free_loop(l);
 }
 
 HV_EXPORT int hv_ioloop_add(struct hv_ioloop *l, int fd, uint32_t events, hv_ioloop_fn fn,
@@ -182,6 +198,10 @@ HV_EXPORT int hv_ioloop_add(struct hv_ioloop *l, int fd, uint32_t events, hv_iol
 	ev.events = ((events & HV_IOLOOP_IN) ? EPOLLIN : 0) |
 		    ((events & HV_IOLOOP_OUT) ? EPOLLOUT : 0);
 	pthread_mutex_lock(&l->lock);
+	if (l->destroyed) {
+		ret = hv_err(-ESHUTDOWN, "I/O loop: destroyed (fd %d)", fd);
+		goto out;
+	}
 	if (find_fd(l, fd)) {
 		ret = hv_err(-EEXIST, "I/O loop: fd %d is already registered", fd);
 		goto out;
@@ -222,8 +242,18 @@ HV_EXPORT int hv_ioloop_remove(struct hv_ioloop *l, int fd)
 	}
 	id = e->id;
 	/* May fail if the caller already closed fd: the entry goes anyway. */
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	if (l->epfd >= 0)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
 	*e = l->entries[--l->nr];
+	if (l->destroyed) {
+		/* Its owner destroyed the loop first; the last removal frees it. */
+		bool last = !l->nr;
+
+		pthread_mutex_unlock(&l->lock);
+		if (last)
+			free_loop(l);
+		return 0;
+	}
 	/* From the loop thread, the callback running is the caller's own. */
 	if (!pthread_equal(pthread_self(), l->thread))
 		while (l->running == id)

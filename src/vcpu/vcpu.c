@@ -31,10 +31,7 @@ static int claim_index(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu)
 
 static void release_index(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu)
 {
-	pthread_mutex_lock(&vm->lock);
-	if (vm->vcpus[index] == vcpu)
-		vm->vcpus[index] = NULL;
-	pthread_mutex_unlock(&vm->lock);
+	hv_vm_vcpu_gone(vm, index, vcpu);
 }
 
 HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **out)
@@ -50,6 +47,7 @@ HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **
 	vcpu->index = index;
 	vcpu->fd = -1;
 	pthread_mutex_init(&vcpu->lock, NULL);
+	pthread_mutex_init(&vcpu->kick_lock, NULL);
 	pthread_cond_init(&vcpu->cond, NULL);
 	hv_ratelimit_init(&vcpu->log_rl, HV_RATELIMIT_BURST, HV_RATELIMIT_INTERVAL_NS);
 	ret = claim_index(vm, index, vcpu);
@@ -98,24 +96,36 @@ err_index:
 err_free:
 	hv_ratelimit_fini(&vcpu->log_rl);
 	pthread_cond_destroy(&vcpu->cond);
+	pthread_mutex_destroy(&vcpu->kick_lock);
 	pthread_mutex_destroy(&vcpu->lock);
 	free(vcpu);
 	return ret;
+}
+
+void hv_vcpu_release(struct hv_vcpu *vcpu)
+{
+	if (vcpu->fd < 0)
+		return; /* released with its VM already */
+	hv_vcpu_thread_shutdown(vcpu);
+	hv_arch_vcpu_fini(vcpu);
+	munmap(vcpu->run, vcpu->run_size);
+	vcpu->run = NULL;
+	close(vcpu->fd);
+	vcpu->fd = -1;
+	if (vcpu->charged)
+		hv_ledger_release(vcpu->vm->cfg.ledger, 0, 1);
+	vcpu->charged = false;
 }
 
 HV_EXPORT void hv_vcpu_destroy(struct hv_vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
-	hv_vcpu_thread_shutdown(vcpu);
-	hv_arch_vcpu_fini(vcpu);
-	munmap(vcpu->run, vcpu->run_size);
-	close(vcpu->fd);
-	if (vcpu->charged)
-		hv_ledger_release(vcpu->vm->cfg.ledger, 0, 1);
+	hv_vcpu_release(vcpu);
 	release_index(vcpu->vm, vcpu->index, vcpu);
 	hv_ratelimit_fini(&vcpu->log_rl);
 	pthread_cond_destroy(&vcpu->cond);
+	pthread_mutex_destroy(&vcpu->kick_lock);
 	pthread_mutex_destroy(&vcpu->lock);
 	free(vcpu);
 }

@@ -31,9 +31,12 @@ struct hv_vcpu {
 	bool charged;             /* holds one CPU of the VM's ledger */
 
 	/* Kick protocol (vcpu_kick.c): kick_pending is set before in_run is
-	 * read, in_run before kick_pending is read, both seq_cst. */
+	 * read, in_run before kick_pending is read.  in_run and run_thread
+	 * change under kick_lock, which the kicker holds while it signals, so
+	 * it never signals a thread that has left hv_vcpu_run() (or exited). */
 	atomic_int kick_pending;
-	atomic_int in_run;
+	pthread_mutex_t kick_lock;
+	int in_run;
 	pthread_t run_thread;
 
 	/* Managed thread (vcpu_thread.c), all under lock. */
@@ -64,6 +67,10 @@ bool hv_kick_leave_run(struct hv_vcpu *vcpu);
 
 /* Turn the KVM exit in vcpu->run into *exit, dispatching I/O (vcpu_run.c). */
 void hv_vcpu_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit);
+
+/* Stop and join the managed thread, then close the vCPU's descriptor and
+ * run area (vcpu.c); once only: hv_vm_destroy() may do it first. */
+void hv_vcpu_release(struct hv_vcpu *vcpu);
 
 /* Stop and join the managed thread, if any (vcpu_thread.c). */
 void hv_vcpu_thread_shutdown(struct hv_vcpu *vcpu);

@@ -4,7 +4,11 @@
  *
  * The kicker sets kick_pending, then signals the thread if it is in_run.
  * The runner sets in_run, then checks kick_pending and sets immediate_exit.
- * Both orders are seq_cst, so a kick is seen by at least one side.  The gap
+ * in_run is read and written under kick_lock, after (kicker) or before
+ * (runner) the seq_cst kick_pending access, so a kick is seen by at least
+ * one side; and since the runner clears in_run under the same lock before
+ * it leaves hv_vcpu_run(), the kicker never signals a thread that is gone.
+ * Kicks coalesce: one signal per pending kick.  The gap
  * between the runner's check and its KVM_RUN is closed by the signal handler,
  * which sets immediate_exit in the run area of the vCPU on its own thread:
  * KVM_RUN then returns -EINTR at once.
@@ -61,16 +65,20 @@ void hv_kick_enter_run(struct hv_vcpu *vcpu)
 		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 		unblocked_signo = signo;
 	}
-	vcpu->run_thread = pthread_self();
 	current_run = vcpu->run;
-	atomic_store(&vcpu->in_run, 1);
+	pthread_mutex_lock(&vcpu->kick_lock);
+	vcpu->run_thread = pthread_self();
+	vcpu->in_run = 1;
+	pthread_mutex_unlock(&vcpu->kick_lock);
 	if (atomic_load(&vcpu->kick_pending))
 		vcpu->run->immediate_exit = 1;
 }
 
 bool hv_kick_leave_run(struct hv_vcpu *vcpu)
 {
-	atomic_store(&vcpu->in_run, 0);
+	pthread_mutex_lock(&vcpu->kick_lock);
+	vcpu->in_run = 0;
+	pthread_mutex_unlock(&vcpu->kick_lock);
 	current_run = NULL;
 	vcpu->run->immediate_exit = 0;
 	return atomic_exchange(&vcpu->kick_pending, 0) != 0;
@@ -78,12 +86,18 @@ bool hv_kick_leave_run(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu)
 {
-	atomic_store(&vcpu->kick_pending, 1);
-	if (atomic_load(&vcpu->in_run)) {
-		int ret = pthread_kill(vcpu->run_thread, vcpu->vm->cfg.kick_signal);
+	int ret = 0;
 
-		if (ret && ret != ESRCH)
-			return hv_err(-ret, "kicking vCPU %u", vcpu->index);
-	}
+	/* Already pending: whoever set it signalled (or the runner will see
+	 * it on entry), so kicks coalesce and a kick storm cannot fill the
+	 * thread's queue of real-time signals (pthread_kill: EAGAIN). */
+	if (atomic_exchange(&vcpu->kick_pending, 1))
+		return 0;
+	pthread_mutex_lock(&vcpu->kick_lock);
+	if (vcpu->in_run)
+		ret = pthread_kill(vcpu->run_thread, vcpu->vm->cfg.kick_signal);
+	pthread_mutex_unlock(&vcpu->kick_lock);
+	if (ret)
+		return hv_err(-ret, "kicking vCPU %u", vcpu->index);
 	return 0;
 }

@@ -195,6 +195,8 @@ HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 
 	memset(exit, 0, sizeof(*exit));
 	vcpu->pending_read.data = NULL;
+	if (vcpu->fd < 0)
+		return hv_err(-ENODEV, "vCPU %u: its VM was destroyed", vcpu->index);
 	hv_kick_enter_run(vcpu);
 	ret = ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	kicked = hv_kick_leave_run(vcpu);

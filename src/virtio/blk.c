@@ -114,6 +114,10 @@ static uint8_t do_rw(struct hv_virtio_blk *blk, const struct hv_virtq_req *req, 
 
 	if (write && blk->read_only)
 		return VIRTIO_BLK_S_IOERR;
+	/* The used length (bytes + the status byte) is 32 bits: a larger read
+	 * could not be reported, so refuse it before doing it. */
+	if (!write && bytes > UINT32_MAX - 1)
+		return VIRTIO_BLK_S_IOERR;
 	if (!range_ok(blk, sector, bytes))
 		return VIRTIO_BLK_S_IOERR;
 	if (transfer(blk, write, iov, n, sector * BLK_SECTOR, bytes))

@@ -158,7 +158,7 @@ static void write_reg(struct hv_virtio_mmio *m, uint32_t reg, uint32_t val)
 HV_EXPORT int hv_virtio_mmio_io(struct hv_virtio_mmio *m, uint64_t offset, uint32_t width,
 				bool is_write, uint64_t *value)
 {
-	if (offset >= HV_VIRTIO_MMIO_SIZE) {
+	if (offset >= HV_VIRTIO_MMIO_SIZE || !m->dev) { /* !dev: detached */
 		if (!is_write)
 			*value = 0;
 		return 0;
@@ -239,6 +239,25 @@ static void close_irqfd(struct hv_virtio_mmio *m)
 	close(m->irq_fd);
 }
 
+/* Leave the bus and the device, once: from hv_virtio_mmio_destroy(), or
+ * first from hv_virtio_dev_destroy() if the device goes before us. */
+static void mmio_leave(struct hv_virtio_mmio *m)
+{
+	if (!m->dev)
+		return;
+	/* Once unregistered, no vCPU is inside hv_virtio_mmio_io() any more. */
+	hv_bus_unregister(m->bus, m->bus_handle);
+	hv_virtio_dev_set_transport(m->dev, NULL); /* also drops the ioeventfds */
+	close_irqfd(m); /* after: no interrupt is in flight any more */
+	m->irq_fd = -1;
+	m->dev = NULL;
+}
+
+static void mmio_detach(void *opaque)
+{
+	mmio_leave(opaque);
+}
+
 HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 				    const struct hv_virtio_mmio_config *cfg,
 				    struct hv_virtio_mmio **out)
@@ -267,6 +286,7 @@ HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
 	m->bus = cfg->bus ? cfg->bus : hv_vm_bus(cfg->vm, HV_BUS_MMIO);
 	memset(&t, 0, sizeof(t));
 	t.interrupt = mmio_interrupt;
+	t.detach = mmio_detach;
 	t.opaque = m;
 	/* Guest-physical notify addresses only exist on the VM's own bus. */
 	if (cfg->vm && m->bus == hv_vm_bus(cfg->vm, HV_BUS_MMIO))
@@ -295,10 +315,7 @@ HV_EXPORT void hv_virtio_mmio_destroy(struct hv_virtio_mmio *m)
 {
 	if (!m)
 		return;
-	/* Once unregistered, no vCPU is inside hv_virtio_mmio_io() any more. */
-	hv_bus_unregister(m->bus, m->bus_handle);
-	hv_virtio_dev_set_transport(m->dev, NULL); /* also drops the ioeventfds */
-	close_irqfd(m); /* after: no interrupt is in flight any more */
+	mmio_leave(m);
 	free(m->notify_fds);
 	free(m);
 }

@@ -57,7 +57,7 @@ static void apply_offload(struct hv_virtio_net *net)
 	if (hv_virtio_net_tap_set_offload(net->tap_fd, want))
 		hv_virtio_dev_log(net->dev, HV_LOG_WARN, hv_last_error());
 	else
-		net->offload = want;
+		__atomic_store_n(&net->offload, want, __ATOMIC_RELAXED); /* read by tests */
 }
 
 /* Whether the driver asked for what the tap put in the header.  The tap

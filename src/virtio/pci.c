@@ -285,6 +285,29 @@ static void free_vp(struct hv_virtio_pci *vp)
 	free(vp);
 }
 
+/* Leave the host and the device, once: from hv_virtio_pci_destroy(), or
+ * first from hv_virtio_dev_destroy() if the device goes before us. */
+static void pci_leave(struct hv_virtio_pci *vp)
+{
+	if (!vp->dev)
+		return;
+	/* Unwire the notify eventfds while the host (whose aperture they
+	 * follow) surely exists: vCPUs still reaching the function until the
+	 * removal find the device without a transport, which is harmless. */
+	hv_virtio_dev_set_transport(vp->dev, NULL);
+	/* Once removed, no vCPU is inside the function any more, and its
+	 * share of the INTx line is dropped; a host destroyed before its
+	 * devices is freed here with the last of them. */
+	hv_pci_host_remove(vp->host, &vp->func);
+	vp->host = NULL;
+	vp->dev = NULL;
+}
+
+static void pci_detach(void *opaque)
+{
+	pci_leave(opaque);
+}
+
 HV_EXPORT int hv_virtio_pci_create(struct hv_virtio_dev *dev,
 				   const struct hv_virtio_pci_config *cfg,
 				   struct hv_virtio_pci **out)
@@ -327,6 +350,7 @@ HV_EXPORT int hv_virtio_pci_create(struct hv_virtio_dev *dev,
 	memset(&t, 0, sizeof(t));
 	t.interrupt = pci_interrupt;
 	t.queue_interrupt = pci_queue_interrupt;
+	t.detach = pci_detach;
 	if (vp->vm)
 		t.set_notify_fd = hv_virtio_pci_set_notify_fd;
 	t.opaque = vp;
@@ -348,13 +372,7 @@ HV_EXPORT void hv_virtio_pci_destroy(struct hv_virtio_pci *vp)
 {
 	if (!vp)
 		return;
-	/* Once removed, no vCPU is inside the function any more. */
-	hv_pci_host_remove(vp->host, &vp->func);
-	hv_virtio_dev_set_transport(vp->dev, NULL);
-	pthread_mutex_lock(&vp->intx_lock);
-	if (vp->intx_level)
-		hv_pci_host_set_intx(vp->host, &vp->func, 0);
-	pthread_mutex_unlock(&vp->intx_lock);
+	pci_leave(vp);
 	free_vp(vp);
 }
 

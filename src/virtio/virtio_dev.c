@@ -63,9 +63,10 @@ static int check_config(const struct hv_virtio_dev_config *cfg)
 	if (!cfg->nr_queues || cfg->nr_queues > HV_VIRTIO_MAX_QUEUES)
 		return hv_err(-EINVAL, "virtio device config: %u queues (1..%u)", cfg->nr_queues,
 			      HV_VIRTIO_MAX_QUEUES);
-	if (cfg->queue_max_size > HV_VIRTQ_MAX_SIZE)
-		return hv_err(-EINVAL, "virtio device config: queue size %u, at most %u",
-			      cfg->queue_max_size, HV_VIRTQ_MAX_SIZE);
+	if (cfg->queue_max_size > HV_VIRTQ_MAX_SIZE ||
+	    (cfg->queue_max_size & (cfg->queue_max_size - 1)))
+		return hv_err(-EINVAL, "virtio device config: queue size %u, a power of two up "
+				       "to %u", cfg->queue_max_size, HV_VIRTQ_MAX_SIZE);
 	if (!cfg->mem && !cfg->vm)
 		return hv_err(-EINVAL, "virtio device config: neither a VM nor guest memory");
 	return 0;
@@ -129,8 +130,23 @@ fail_alloc:
 
 HV_EXPORT void hv_virtio_dev_destroy(struct hv_virtio_dev *dev)
 {
+	struct hv_virtio_transport t;
+
 	if (!dev)
 		return;
+	pthread_mutex_lock(&dev->lock);
+	t = dev->transport;
+	pthread_mutex_unlock(&dev->lock);
+	if (t.interrupt) {
+		/* Destroyed before its transport: detach it now, the way its
+		 * own destroy would, so nothing reaches the device later. */
+		hv_virtio_dev_logf(dev, HV_LOG_WARN, "destroyed before its transport: "
+				   "detaching it first");
+		if (t.detach)
+			t.detach(t.opaque);
+		else
+			hv_virtio_dev_set_transport(dev, NULL);
+	}
 	hv_virtio_dev_loop_fini(dev); /* the transport is gone: no notify runs */
 	hv_virtio_dev_mem_unlisten(dev);
 	for (uint32_t i = 0; i < dev->nr_queues; i++)

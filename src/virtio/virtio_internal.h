@@ -107,6 +107,12 @@ struct hv_virtio_transport {
 	/* Optional: a used-buffer interrupt for one queue, for transports with
 	 * a vector per queue (virtio-pci MSI-X).  NULL: interrupt(ISR_QUEUE). */
 	void (*queue_interrupt)(void *opaque, uint32_t queue);
+	/* Optional: the device is being destroyed while still attached: leave
+	 * the guest's bus (waiting for accesses in flight), detach with
+	 * hv_virtio_dev_set_transport(dev, NULL) and never touch the device
+	 * again; the transport's own destroy then only frees it.  NULL: the
+	 * core just detaches it. */
+	void (*detach)(void *opaque);
 };
 
 struct hv_virtio_dev {

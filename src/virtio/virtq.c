@@ -66,8 +66,11 @@ int hv_virtq_start(struct hv_virtq *q, uint64_t features)
 	int ret;
 
 	hv_mem_unpin_all(&q->ring_pins);
-	if (!q->size || q->size > q->max_size)
-		return hv_err(-EINVAL, "queue %u: size %u (1..%u)", q->index, q->size, q->max_size);
+	/* Split rings index modulo the size, which must be a power of two
+	 * (virtio 1.2, 2.7): any other value would break free-running indices. */
+	if (!q->size || q->size > q->max_size || (q->size & (q->size - 1)))
+		return hv_err(-EINVAL, "queue %u: size %u (a power of two, 1..%u)", q->index,
+			      q->size, q->max_size);
 	ret = ring_part(q, q->desc_gpa, vring_desc_bytes(q->size), VRING_DESC_ALIGN, false,
 			"descriptor table", &desc);
 	if (!ret)

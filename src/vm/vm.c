@@ -294,24 +294,85 @@ err:
 	return ret;
 }
 
+/* The first vCPU handle at or after *from, or NULL (vm->lock held); *from
+ * moves past it. */
+static struct hv_vcpu *live_vcpu_locked(struct hv_vm *vm, uint32_t *from)
+{
+	struct hv_vcpu *vcpu = NULL;
+
+	for (; vm->vcpus && *from < vm->max_vcpus && !vcpu; ++*from)
+		vcpu = vm->vcpus[*from];
+	return vcpu;
+}
+
+static struct hv_vcpu *live_vcpu(struct hv_vm *vm, uint32_t *from)
+{
+	struct hv_vcpu *vcpu;
+
+	pthread_mutex_lock(&vm->lock);
+	vcpu = live_vcpu_locked(vm, from);
+	pthread_mutex_unlock(&vm->lock);
+	return vcpu;
+}
+
+static void free_struct(struct hv_vm *vm)
+{
+	free(vm->vcpus);
+	free(vm->vcpu_created);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+void hv_vm_vcpu_gone(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu)
+{
+	uint32_t i = 0;
+	bool last;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->vcpus[index] == vcpu)
+		vm->vcpus[index] = NULL;
+	last = vm->destroyed && !live_vcpu_locked(vm, &i);
+	pthread_mutex_unlock(&vm->lock);
+	if (last)
+		free_struct(vm);
+}
+
 HV_EXPORT void hv_vm_destroy(struct hv_vm *vm)
 {
+	struct hv_vcpu *vcpu;
+	uint32_t i = 0;
+	bool keep;
+
 	if (!vm)
 		return;
+	/* vCPUs first: their threads stop before memory and buses go, and
+	 * their descriptors close; the handles stay for hv_vcpu_destroy(). */
+	while ((vcpu = live_vcpu(vm, &i))) {
+		hv_vm_logf(vm, HV_LOG_WARN, "hv_vm_destroy: vCPU %u still exists: stopping it "
+			   "and closing its descriptor (its handle is only good for "
+			   "hv_vcpu_destroy() now)", hv_vcpu_index(vcpu));
+		hv_vcpu_release(vcpu);
+	}
 	hv_arch_vm_fini(vm);
 	hv_mem_destroy(vm->mem);
 	hv_bus_destroy(vm->pio);
 	hv_bus_destroy(vm->mmio);
 	if (vm->mmio)
 		hv_vm_map_fini(vm);
-	free(vm->vcpus);
-	free(vm->vcpu_created);
+	vm->mem = NULL;
+	vm->pio = vm->mmio = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	pthread_mutex_destroy(&vm->lock);
-	free(vm);
+	vm->vm_fd = vm->kvm_fd = -1;
+	pthread_mutex_lock(&vm->lock);
+	vm->destroyed = true;
+	i = 0;
+	keep = live_vcpu_locked(vm, &i) != NULL;
+	pthread_mutex_unlock(&vm->lock);
+	if (!keep)
+		free_struct(vm);
 }
 
 HV_EXPORT struct hv_mem *hv_vm_mem(struct hv_vm *vm)

@@ -24,8 +24,11 @@ struct hv_vm {
 	size_t vcpu_mmap_size;
 	uint32_t max_vcpus;
 	bool has_irqchip;
-	pthread_mutex_t lock;     /* guards vcpus[] */
+	pthread_mutex_t lock;     /* guards vcpus[] and destroyed */
 	struct hv_vcpu **vcpus;   /* indexed by vCPU index, max_vcpus entries */
+	/* hv_vm_destroy() ran while vCPU handles still existed: the struct
+	 * (cfg, lock, vcpus[]) lives on until the last one is destroyed. */
+	bool destroyed;
 	bool *vcpu_created;       /* KVM never frees a vCPU index within a VM */
 	struct hv_arch_vm arch;
 	/* vm_map.c: RAM beside the MMIO bus, and what the ledger holds for it. */
@@ -49,6 +52,10 @@ void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)
 /* Whether a line at this level would reach the callback (for rate limits:
  * lines nobody sees must not use up the budget of those they would). */
 bool hv_vm_log_enabled(const struct hv_vm *vm, enum hv_log_level level);
+
+/* vCPU index's handle is gone (vcpu.c): forget it, and free the VM's
+ * struct if hv_vm_destroy() ran before and this was the last vCPU. */
+void hv_vm_vcpu_gone(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu);
 
 /* ioctl on a KVM descriptor, retried on EINTR; returns the result or -errno. */
 int hv_kvm_ioctl(int fd, unsigned long request, void *arg);

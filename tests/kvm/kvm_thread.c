@@ -161,6 +161,96 @@ static void test_destroy_running_managed(void **state)
 	fixture_teardown(&f);
 }
 
+struct kicker {
+	struct hv_vcpu *vcpu;
+	atomic_int stop;
+	int errors;
+};
+
+static void *kick_forever(void *arg)
+{
+	struct kicker *k = arg;
+
+	while (!atomic_load(&k->stop))
+		if (hv_vcpu_kick(k->vcpu))
+			k->errors++;
+	return NULL;
+}
+
+/* Kicks keep coming while the threads that run the vCPU come and go: a
+ * kick never signals a thread that has left hv_vcpu_run() (or exited),
+ * and each short-lived runner still sees one. */
+static void test_kick_while_runners_exit(void **state)
+{
+	struct kicker k = { 0 };
+	struct fixture f;
+	pthread_t kt;
+
+	(void)state;
+	fixture_setup(&f, NULL, &guest_spin);
+	assert_int_equal(hv_x86_setup_real_mode(f.vcpu, 0, GUEST_CODE), 0);
+	k.vcpu = f.vcpu;
+	assert_int_equal(pthread_create(&kt, NULL, kick_forever, &k), 0);
+	for (int i = 0; i < 200; i++) {
+		struct loop_thread t = { .vcpu = f.vcpu };
+		pthread_t th;
+
+		assert_int_equal(pthread_create(&th, NULL, own_loop, &t), 0);
+		pthread_join(th, NULL);
+		assert_int_equal(t.ret, 0);
+		assert_int_equal(t.exit.reason, HV_EXIT_KICKED);
+	}
+	atomic_store(&k.stop, 1);
+	pthread_join(kt, NULL);
+	assert_int_equal(k.errors, 0);
+	fixture_teardown(&f);
+}
+
+struct warnings {
+	atomic_int n;
+};
+
+static void count_warnings(void *opaque, enum hv_log_level level, const char *msg)
+{
+	struct warnings *w = opaque;
+
+	if (level == HV_LOG_WARN && strstr(msg, "still exists"))
+		atomic_fetch_add(&w->n, 1);
+}
+
+/* The VM destroyed before its vCPUs (one spinning on its managed thread,
+ * one idle): the threads stop, every descriptor closes, a warning names
+ * each vCPU, and the handles can still be destroyed afterwards. */
+static void test_destroy_vm_before_vcpus(void **state)
+{
+	struct warnings w = { 0 };
+	struct hv_vm_config cfg;
+	struct hv_vcpu *second;
+	struct hv_exit exit;
+	struct fixture f;
+	int fds;
+
+	(void)state;
+	fds = count_open_fds();
+	hv_vm_config_init(&cfg);
+	cfg.log_fn = count_warnings;
+	cfg.log_opaque = &w;
+	cfg.log_level = HV_LOG_WARN;
+	fixture_setup(&f, &cfg, &guest_spin);
+	assert_int_equal(hv_vcpu_create(f.vm, 1, &second), 0);
+	assert_int_equal(hv_x86_setup_real_mode(f.vcpu, 0, GUEST_CODE), 0);
+	assert_int_equal(hv_vcpu_start(f.vcpu, count_exits, &(struct counter){ 0 }), 0);
+	sleep_ms(10);
+	hv_vm_destroy(f.vm);
+	assert_int_equal(atomic_load(&w.n), 2);
+	assert_int_equal(count_open_fds(), fds); /* vCPU fds closed with the VM */
+	/* What is left of a vCPU refuses to run, then goes. */
+	assert_int_equal(hv_vcpu_run(second, &exit), -ENODEV);
+	assert_int_equal(hv_vcpu_kick(second), 0);
+	hv_vcpu_destroy(second);
+	hv_vcpu_destroy(f.vcpu); /* the last one frees the VM's struct */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_managed_kick_pause_resume_stop),
 		cmocka_unit_test(test_managed_ends_on_hlt),
 		cmocka_unit_test(test_destroy_running_managed),
+		cmocka_unit_test(test_destroy_vm_before_vcpus),
+		cmocka_unit_test(test_kick_while_runners_exit),
 	};
 	return cmocka_run_group_tests_name("kvm_thread", tests, keep_one_vm_open, close_kept_vm);
 }

@@ -285,6 +285,62 @@ static void test_disks_and_rng_pci(void **state)
 	disks_and_rng(HV_MICROVM_TRANSPORT_PCI);
 }
 
+/* INTx sharing for real: five disks on PCI (slots 1-5) and pci=nomsi, so
+ * vda (slot 1) and vde (slot 5) share one level-triggered line; the guest
+ * reads both at once, eight passes each, and must see the host's bytes. */
+static void test_shared_intx_pci(void **state)
+{
+	struct console *con = calloc(1, sizeof(*con));
+	struct hv_microvm_disk disks[5];
+	struct hv_microvm_config cfg;
+	struct hv_microvm_status st;
+	struct hv_microvm *vm = NULL;
+	char sha[65], lines[16];
+	int ret;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	guest_console_init(con);
+	write_image(disk_a, DISK_A_BYTES, host_byte);
+	write_image(disk_b, DISK_B_BYTES, ro_byte);
+	host_sha256(disk_a, DISK_A_BYTES, sha);
+	for (int i = 0; i < 5; i++) {
+		hv_microvm_disk_init(&disks[i]);
+		disks[i].path = i == 0 || i == 4 ? disk_a : disk_b;
+		disks[i].flags = HV_MICROVM_DISK_F_READONLY; /* vda and vde: one image */
+	}
+	hv_microvm_config_init(&cfg);
+	cfg.kernel = kernel;
+	cfg.initrd = initrd;
+	cfg.cmdline = "console=ttyS0 quiet panic=-1 pci=nomsi hvlib.intx";
+	cfg.mem_bytes = 256ull << 20;
+	cfg.console_fn = guest_console_fn;
+	cfg.console_opaque = con;
+	cfg.disks = disks;
+	cfg.nr_disks = 5;
+	cfg.transport = HV_MICROVM_TRANSPORT_PCI;
+	ret = hv_microvm_create(&cfg, &vm);
+	if (!ret)
+		ret = hv_microvm_start(vm);
+	if (!ret)
+		ret = hv_microvm_wait(vm, BOOT_TIMEOUT_MS, &st);
+	hv_microvm_destroy(vm);
+	show_markers(con, "pci-intx");
+	if (ret || st.reason != HV_STOP_POWEROFF || !strstr(con->buf, "HVLIB-DONE")) {
+		fprintf(stderr, "---- guest console ----\n%s\n-----------------------\n", con->buf);
+		fail_msg("ret %d, stopped by %s (%s)", ret, hv_stop_reason_name(st.reason),
+			 st.message);
+	}
+	assert_null(strstr(con->buf, "HVLIB-MODPROBE-FAILED"));
+	expect_marker(con, "HVLIB-INTX-MSI", "0");
+	expect_marker(con, "HVLIB-INTX-SHA-vda", sha);
+	expect_marker(con, "HVLIB-INTX-SHA-vde", sha);
+	marker(con, "HVLIB-INTX-LINES", lines, sizeof(lines));
+	if (atoi(lines) < 1)
+		fail_msg("no INTx line fired ('%s')", lines);
+	free(con);
+}
+
 /* A disk that cannot be opened fails create with its name, and leaks nothing. */
 static void test_missing_disk(void **state)
 {
@@ -321,12 +377,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disks_and_rng_mmio),
 		cmocka_unit_test(test_disks_and_rng_pci),
+		cmocka_unit_test(test_shared_intx_pci),
 		cmocka_unit_test(test_missing_disk),
 	};
 	int ret = find_material();
 
 	if (ret)
 		return ret;
+	if (getenv("HVLIB_TEST_FILTER")) /* one boot, when debugging */
+		cmocka_set_test_filter(getenv("HVLIB_TEST_FILTER"));
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(disk_a);
 	unlink(disk_b);

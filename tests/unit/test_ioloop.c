@@ -260,7 +260,8 @@ static void test_add_remove_races(void **state)
 }
 
 /* Destroy with registrations left, one of them busy: the thread is joined,
- * the loop's own descriptors closed, the borrowed ones left open. */
+ * the loop's own descriptors closed, the borrowed ones left open; what is
+ * left of the loop goes with the last registration's removal. */
 static void test_destroy_with_fds(void **state)
 {
 	int before = count_open_fds();
@@ -279,6 +280,9 @@ static void test_destroy_with_fds(void **state)
 	hv_ioloop_destroy(loop);
 	assert_int_equal(LOAD(a.in_cb), 0);
 	assert_true(fcntl(a.fd, F_GETFD) >= 0 && fcntl(b.fd, F_GETFD) >= 0);
+	assert_int_equal(count_open_fds(), before + 2); /* only the borrowed ones */
+	assert_int_equal(hv_ioloop_remove(loop, a.fd), 0);
+	assert_int_equal(hv_ioloop_remove(loop, b.fd), 0); /* frees the loop */
 	close(a.fd);
 	close(b.fd);
 	assert_int_equal(count_open_fds(), before);

@@ -276,6 +276,49 @@ static void test_bad_configs(void **state)
 	hv_mem_destroy(mem);
 }
 
+/* A read of more than 4 GiB (three 1.5 GiB buffers over one sparse region
+ * of a sparse 8 GiB disk) cannot be reported in a 32-bit used length: it is
+ * refused before any byte moves, instead of wrapping the count. */
+static void test_read_over_4gib(void **state)
+{
+	const uint64_t big_gpa = 1ull << 32, part = 3ull << 29; /* 1.5 GiB */
+	struct fix *f = new_fix(0);
+	struct hv_mem_region_config rc;
+	struct hv_virtio_blk_config bc;
+	struct blk_req_hdr hdr = { htole32(VIRTIO_BLK_T_IN), 0, 0 };
+	struct drv *d = &f->d;
+	uint32_t id, used;
+
+	(void)state;
+	/* The same image grown to 8 GiB (sparse), on a new device. */
+	hv_virtio_blk_destroy(f->blk);
+	assert_int_equal(ftruncate(f->fd, 8ull << 30), 0);
+	hv_virtio_blk_config_init(&bc);
+	bc.path = f->path;
+	bc.mem = d->mem;
+	expect_ret(hv_virtio_blk_create(&bc, &f->blk), 0);
+	drv_attach(d, hv_virtio_blk_dev(f->blk), BLK_QUEUE_SIZE);
+	drv_start(d, 0);
+	hv_mem_region_config_init(&rc);
+	rc.gpa = big_gpa;
+	rc.bytes = part; /* never touched */
+	expect_ret(hv_mem_add_region(d->mem, &rc, NULL), 0);
+	memcpy(d->ram + HDR_GPA, &hdr, sizeof(hdr));
+	d->ram[STATUS_GPA] = 0xee;
+	drv_desc(d, 0, HDR_GPA, sizeof(hdr), VRING_DESC_F_NEXT, 1);
+	for (uint16_t i = 1; i <= 3; i++)
+		drv_desc(d, i, big_gpa, (uint32_t)part, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+			 (uint16_t)(i + 1));
+	drv_desc(d, 4, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+	drv_kick(d, 0);
+	hv_virtio_dev_notify(d->dev, 0);
+	assert_int_equal(drv_used_idx(d), d->avail_idx);
+	drv_used_elem(d, (uint16_t)(d->avail_idx - 1), &id, &used);
+	assert_int_equal(d->ram[STATUS_GPA], VIRTIO_BLK_S_IOERR);
+	assert_int_equal(used, 1); /* just the status byte */
+	free_fix(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_discard_and_write_zeroes),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_read_over_4gib),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,39 +79,44 @@ static inline uint16_t *drv_avail_field(struct drv *d, uint32_t index) /* 0 flag
 	return (uint16_t *)(d->ram + AVAIL_GPA) + index;
 }
 
+/* The device may run on another thread (an I/O loop, a receive thread):
+ * the driver's side of the ring indices is atomic, as a guest's would be,
+ * with release/acquire where the spec puts the barriers. */
 static inline void drv_set_avail_idx(struct drv *d, uint16_t idx)
 {
-	*drv_avail_field(d, 1) = htole16(idx);
+	__atomic_store_n(drv_avail_field(d, 1), htole16(idx), __ATOMIC_RELEASE);
 }
 
 static inline void drv_kick(struct drv *d, uint16_t head)
 {
-	*drv_avail_field(d, 2 + d->avail_idx % d->size) = htole16(head);
+	__atomic_store_n(drv_avail_field(d, 2 + d->avail_idx % d->size), htole16(head),
+			 __ATOMIC_RELAXED);
 	d->avail_idx++;
 	drv_set_avail_idx(d, d->avail_idx);
 }
 
 static inline void drv_set_used_event(struct drv *d, uint16_t v)
 {
-	*drv_avail_field(d, 2 + d->size) = htole16(v);
+	__atomic_store_n(drv_avail_field(d, 2 + d->size), htole16(v), __ATOMIC_RELAXED);
 }
 
 static inline uint16_t drv_used_idx(struct drv *d)
 {
-	return le16toh(((uint16_t *)(d->ram + USED_GPA))[1]);
+	return le16toh(__atomic_load_n((uint16_t *)(d->ram + USED_GPA) + 1, __ATOMIC_ACQUIRE));
 }
 
 static inline uint16_t drv_avail_event(struct drv *d)
 {
-	return le16toh(*(uint16_t *)(d->ram + USED_GPA + 4 + 8 * d->size));
+	return le16toh(__atomic_load_n((uint16_t *)(d->ram + USED_GPA + 4 + 8 * d->size),
+				       __ATOMIC_RELAXED));
 }
 
 static inline void drv_used_elem(struct drv *d, uint16_t slot, uint32_t *id, uint32_t *len)
 {
 	uint32_t *e = (uint32_t *)(d->ram + USED_GPA + 4 + 8 * (slot % d->size));
 
-	*id = le32toh(e[0]);
-	*len = le32toh(e[1]);
+	*id = le32toh(__atomic_load_n(&e[0], __ATOMIC_RELAXED));
+	*len = le32toh(__atomic_load_n(&e[1], __ATOMIC_RELAXED));
 }
 
 /* Driver initialisation (virtio 1.2, 3.1.1) with these extra features. */

@@ -458,20 +458,21 @@ static void test_real_tap(void **state)
 	while (__atomic_load_n(&net->offload, __ATOMIC_RELAXED) !=
 		       (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN) && now_ms() < deadline)
 		usleep(1000);
-	assert_int_equal(net->offload, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN);
+	assert_int_equal(__atomic_load_n(&net->offload, __ATOMIC_RELAXED),
+			 TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN);
 	/* Reset: none; the next driver's kick: its own. */
 	hv_virtio_dev_write_status(d.dev, 0);
 	deadline = now_ms() + 5000;
 	while (__atomic_load_n(&net->offload, __ATOMIC_RELAXED) && now_ms() < deadline)
 		usleep(1000);
-	assert_int_equal(net->offload, 0);
+	assert_int_equal(__atomic_load_n(&net->offload, __ATOMIC_RELAXED), 0);
 	drv_start(&d, F_BASE | VIRTIO_NET_F_GUEST_CSUM);
 	hv_virtio_dev_notify(d.dev, 0);
 	deadline = now_ms() + 5000;
 	while (__atomic_load_n(&net->offload, __ATOMIC_RELAXED) != TUN_F_CSUM &&
 	       now_ms() < deadline)
 		usleep(1000);
-	assert_int_equal(net->offload, TUN_F_CSUM);
+	assert_int_equal(__atomic_load_n(&net->offload, __ATOMIC_RELAXED), TUN_F_CSUM);
 	hv_virtio_net_destroy(net);
 	hv_mem_destroy(d.mem);
 	assert_int_equal(count_open_fds(), fds);

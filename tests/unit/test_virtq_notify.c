@@ -124,6 +124,8 @@ static void test_bad_queue_setup(void **state)
 	(void)state;
 	expect_bad_setup(0, DESC_GPA, AVAIL_GPA, USED_GPA);
 	expect_bad_setup(QSIZE + 1, DESC_GPA, AVAIL_GPA, USED_GPA);
+	expect_bad_setup(QSIZE - 4, DESC_GPA, AVAIL_GPA, USED_GPA);    /* not a power of two */
+	expect_bad_setup(3, DESC_GPA, AVAIL_GPA, USED_GPA);
 	expect_bad_setup(QSIZE, DESC_GPA + 8, AVAIL_GPA, USED_GPA);     /* misaligned */
 	expect_bad_setup(QSIZE, DESC_GPA, AVAIL_GPA + 1, USED_GPA);
 	expect_bad_setup(QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA + 2);
@@ -203,6 +205,8 @@ static void test_bad_device_configs(void **state)
 	dc.nr_queues = 1;
 	dc.queue_max_size = HV_VIRTQ_MAX_SIZE + 1;
 	expect_err(hv_virtio_dev_create(&dc, &dev), -EINVAL, "queue size");
+	dc.queue_max_size = 96; /* not a power of two */
+	expect_err(hv_virtio_dev_create(&dc, &dev), -EINVAL, "power of two");
 	dc.queue_max_size = 0;
 	dc.ops = &big_features;
 	expect_err(hv_virtio_dev_create(&dc, &dev), -EINVAL, "features");
