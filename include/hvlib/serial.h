@@ -13,9 +13,9 @@
  * config.output or, if that is NULL, to config.output_fd.  Without
  * config.ioloop each byte goes out on its own, as it is written.  With one,
  * bytes are batched: a run of them goes out at a newline, when 256 have
- * gathered, or at the latest 2 ms after the first of the run (a timer on
- * the ioloop, whose thread then makes the call), and hv_serial_destroy()
- * hands on what is left.
+ * gathered, when the guest has sent nothing for 2 ms, or at the latest
+ * 20 ms after the run's first byte (a timer on the ioloop, whose thread
+ * then makes the call); hv_serial_destroy() hands on what is left.
  * Input: hv_serial_input() from any host thread; the receive FIFO holds 16
  * bytes, as on a real 16550A (1 while the guest keeps FIFOs disabled).  It
  * cannot be deeper: Linux counts the FIFO through loopback and takes a

@@ -32,6 +32,7 @@ struct hv_serial {
 	/* Output batching (serial_tx.c), under tx_lock. */
 	int tx_timer_fd;         /* -1: no ioloop, every byte goes out at once */
 	bool tx_timer_armed;
+	uint64_t tx_first_ns, tx_last_ns; /* CLOCK_MONOTONIC of the run's first, last byte */
 	uint32_t tx_len;
 	uint8_t tx_buf[256];
 };
