@@ -2,7 +2,8 @@
 # /init of the kill -9 durability initramfs (tests/durability/test_kill9.py
 # is the host side).  Round N (hvlib.round=N on the command line) writes
 # 1 MiB of its pattern to the start of /dev/vda, makes it durable the way
-# round N says (1: write + fsync, 2: O_DIRECT + fsync, 3: write + sync),
+# round N says (1: write + fsync, 2: O_DIRECT + fsync, 3: write + sync;
+# 9: not at all, a control),
 # prints HVLIB-KILL9-SYNCED N once that returned, and then keeps the disk
 # busy with unsynced writes past 2 MiB until the host kills the VMM.
 mount -t proc proc /proc
@@ -22,7 +23,10 @@ awk -v r="$round" 'BEGIN { for (i = 0; i < 65536; i++) printf "r%d-%012d\n", r, 
 case "$round" in
 1) dd if=/tmp/p of=/dev/vda bs=65536 conv=notrunc,fsync 2>/dev/null ;;
 2) dd if=/tmp/p of=/dev/vda bs=65536 oflag=direct conv=notrunc,fsync 2>/dev/null ;;
-*) dd if=/tmp/p of=/dev/vda bs=65536 conv=notrunc 2>/dev/null && sync ;;
+3) dd if=/tmp/p of=/dev/vda bs=65536 conv=notrunc 2>/dev/null && sync ;;
+# the control (HVLIB_KILL9_CONTROL=1): no sync at all, so the data may well
+# still be in the guest's page cache when the VMM dies
+*) dd if=/tmp/p of=/dev/vda bs=65536 conv=notrunc 2>/dev/null ;;
 esac
 echo "HVLIB-KILL9-SYNCED $round rc=$?"
 n=0

@@ -531,7 +531,8 @@ static void test_hostile(void **state)
 	vmx_destroy(&other);
 	unlink(image_path);
 	if (bad)
-		fail_msg("%d of %zu hostile-guest cases not contained (table above)", bad, NR_ATTACKS);
+		fail_msg("%d of %zu hostile-guest cases failed: not contained, a neighbour broken, "
+			 "or more than %d log lines (table above)", bad, NR_ATTACKS, LOG_BOUND);
 }
 
 int main(void)
