@@ -24,215 +24,7 @@
 
 #include <cmocka.h>
 
-#include "hvlib/ioloop.h"
-#include "hvlib/virtio.h"
-#include "hvlib/virtio_balloon.h"
-#include "kvm/guest_script.h"
-#include "kvm/guest_util.h"
-
-#define DEV_BLK 0x0000u /* offsets from SCRIPT_MMIO_BASE */
-#define DEV_RNG 0x1000u
-#define DEV_BAL 0x2000u
-#define LOG_BOUND 16
-#define IMG_BYTES (1u << 20)
-#define QNUM 16u
-
-/* Guest RAM layout (GUEST_RAM = 512 KiB). */
-#define BLK_DESC 0x10000u
-#define BLK_AVAIL 0x11000u
-#define BLK_USED 0x12000u
-#define BLK_HDR 0x13000u
-#define BLK_DATA 0x14000u
-#define BLK_STATUS 0x15000u
-#define BLK_INDIRECT 0x16000u
-#define RNG_DESC 0x20000u
-#define RNG_AVAIL 0x21000u
-#define RNG_USED 0x22000u
-#define RNG_BUF 0x23000u
-#define BAL_DESC 0x8000u /* below 64 KiB: the guest bumps the avail index itself */
-#define BAL_AVAIL 0x8400u
-#define BAL_USED 0x8800u
-#define BAL_PFNS 0x30000u
-#define BIG_DATA 0x40000u
-
-struct vmx {
-	struct fixture f;
-	struct hv_ioloop *loop;
-	struct hv_virtio_blk *blk;
-	struct hv_virtio_rng *rng;
-	struct hv_virtio_balloon *bal;
-	struct hv_virtio_mmio *mmio[3];
-	int log_lines;
-	char first_log[160];
-};
-
-static char image_path[64];
-static uint8_t image[512];
-
-static void count_log(void *opaque, enum hv_log_level level, const char *msg)
-{
-	struct vmx *x = opaque;
-
-	(void)level;
-	if (__atomic_fetch_add(&x->log_lines, 1, __ATOMIC_RELAXED) == 0)
-		snprintf(x->first_log, sizeof(x->first_log), "%s", msg);
-	if (getenv("HVLIB_TEST_LOG"))
-		fprintf(stderr, "log: %s\n", msg);
-}
-
-static void no_irq(void *opaque, uint32_t irq, int level)
-{
-	(void)opaque, (void)irq, (void)level;
-}
-
-static void attach(struct vmx *x, int i, struct hv_virtio_dev *dev, uint16_t off)
-{
-	struct hv_virtio_mmio_config mc;
-
-	hv_virtio_mmio_config_init(&mc);
-	mc.base = SCRIPT_MMIO_BASE + off;
-	mc.irq = 5;
-	mc.vm = x->f.vm;
-	mc.set_irq = no_irq;
-	if (hv_virtio_mmio_create(dev, &mc, &x->mmio[i]))
-		fail_msg("virtio-mmio: %s", hv_last_error());
-}
-
-/* A VM with the rng, and unless rng_only a blk and a balloon. */
-static void vmx_create(struct vmx *x, bool rng_only)
-{
-	struct hv_virtio_balloon_config bc;
-	struct hv_virtio_blk_config kc;
-	struct hv_virtio_rng_config rc;
-	struct hv_vm_config cfg;
-
-	memset(x, 0, sizeof(*x));
-	hv_vm_config_init(&cfg);
-	cfg.log_fn = count_log;
-	cfg.log_opaque = x;
-	cfg.log_level = HV_LOG_INFO;
-	fixture_setup(&x->f, &cfg, NULL);
-	assert_int_equal(hv_ioloop_create(&x->loop), 0);
-	hv_virtio_rng_config_init(&rc);
-	rc.vm = x->f.vm;
-	rc.ioloop = x->loop;
-	assert_int_equal(hv_virtio_rng_create(&rc, &x->rng), 0);
-	attach(x, 1, hv_virtio_rng_dev(x->rng), DEV_RNG);
-	if (rng_only)
-		return;
-	hv_virtio_blk_config_init(&kc);
-	kc.path = image_path;
-	kc.vm = x->f.vm;
-	kc.ioloop = x->loop;
-	assert_int_equal(hv_virtio_blk_create(&kc, &x->blk), 0);
-	attach(x, 0, hv_virtio_blk_dev(x->blk), DEV_BLK);
-	hv_virtio_balloon_config_init(&bc);
-	bc.vm = x->f.vm;
-	bc.ioloop = x->loop;
-	assert_int_equal(hv_virtio_balloon_create(&bc, &x->bal), 0);
-	attach(x, 2, hv_virtio_balloon_dev(x->bal), DEV_BAL);
-}
-
-static void vmx_destroy(struct vmx *x)
-{
-	for (int i = 0; i < 3; i++)
-		hv_virtio_mmio_destroy(x->mmio[i]);
-	hv_virtio_blk_destroy(x->blk);
-	hv_virtio_rng_destroy(x->rng);
-	hv_virtio_balloon_destroy(x->bal);
-	hv_ioloop_destroy(x->loop);
-	fixture_teardown(&x->f);
-}
-
-static uint32_t dev_status(struct vmx *x, uint16_t dev)
-{
-	struct hv_virtio_dev *d = dev == DEV_BLK ? hv_virtio_blk_dev(x->blk)
-				  : dev == DEV_RNG ? hv_virtio_rng_dev(x->rng)
-						   : hv_virtio_balloon_dev(x->bal);
-
-	return hv_virtio_dev_status(d);
-}
-
-/* Wait up to ms for the device to say DEVICE_NEEDS_RESET. */
-static bool wait_needs_reset(struct vmx *x, uint16_t dev, int ms)
-{
-	for (int i = 0; i < ms; i++) {
-		if (dev_status(x, dev) & HV_VIRTIO_STATUS_NEEDS_RESET)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-/* One good entropy request on the rng. */
-static bool rng_ok(struct vmx *x)
-{
-	struct script s;
-	struct ring r;
-
-	ring_init(&r, x->f.ram, RNG_DESC, RNG_AVAIL, RNG_USED, 8);
-	memset(x->f.ram + RNG_BUF, 0, 64);
-	ring_desc(&r, 0, RNG_BUF, 64, VRING_DESC_F_WRITE, 0);
-	ring_post(&r, 0);
-	sc_begin(&s, x->f.ram);
-	vd_init(&s, DEV_RNG, 0);
-	vd_queue(&s, DEV_RNG, 0, 8, RNG_DESC, RNG_AVAIL, RNG_USED);
-	vd_driver_ok(&s, DEV_RNG);
-	vd_notify(&s, DEV_RNG, 0);
-	if (sc_run(&s, x->f.vcpu))
-		return false;
-	return ring_wait_used(&r, 1, 2000) && ring_used_len(&r, 0) == 64;
-}
-
-/* A blk read chain at desc 3i..3i+2: header, len bytes of data, status. */
-static void blk_read_chain(struct ring *r, uint16_t i, uint64_t data, uint32_t len)
-{
-	uint8_t *hdr = r->ram + BLK_HDR + 16u * i;
-
-	memset(hdr, 0, 16); /* VIRTIO_BLK_T_IN, sector 0 */
-	r->ram[BLK_STATUS + i] = 0xff;
-	ring_desc(r, 3 * i, BLK_HDR + 16u * i, 16, VRING_DESC_F_NEXT, 3 * i + 1);
-	ring_desc(r, 3 * i + 1, data, len, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 3 * i + 2);
-	ring_desc(r, 3 * i + 2, BLK_STATUS + i, 1, VRING_DESC_F_WRITE, 0);
-}
-
-static void blk_start(struct script *s, struct vmx *x, uint64_t features)
-{
-	sc_begin(s, x->f.ram);
-	vd_init(s, DEV_BLK, features);
-	vd_queue(s, DEV_BLK, 0, QNUM, BLK_DESC, BLK_AVAIL, BLK_USED);
-	vd_driver_ok(s, DEV_BLK);
-	vd_notify(s, DEV_BLK, 0);
-}
-
-/* After a reset, a good read of sector 0 comes back right. */
-static bool blk_ok(struct vmx *x)
-{
-	struct script s;
-	struct ring r;
-
-	ring_init(&r, x->f.ram, BLK_DESC, BLK_AVAIL, BLK_USED, QNUM);
-	memset(x->f.ram + BLK_DATA, 0, 512);
-	blk_read_chain(&r, 0, BLK_DATA, 512);
-	ring_post(&r, 0);
-	blk_start(&s, x, 0);
-	if (sc_run(&s, x->f.vcpu) || !ring_wait_used(&r, 1, 2000))
-		return false;
-	return x->f.ram[BLK_STATUS] == 0 && !memcmp(x->f.ram + BLK_DATA, image, 512) &&
-	       !(dev_status(x, DEV_BLK) & HV_VIRTIO_STATUS_NEEDS_RESET);
-}
-
-/* The balloon takes a reset and a clean start. */
-static bool balloon_ok(struct vmx *x)
-{
-	struct script s;
-
-	sc_begin(&s, x->f.ram);
-	vd_init(&s, DEV_BAL, 0);
-	vd_driver_ok(&s, DEV_BAL);
-	return !sc_run(&s, x->f.vcpu) && dev_status(x, DEV_BAL) == 0xf;
-}
-
+#include "kvm/hostile_vm.h"
 /* ---- the attacks: each sets up its rings, runs its script, returns the
  * device it attacked and whether that must end in DEVICE_NEEDS_RESET ---- */
 
@@ -485,20 +277,6 @@ static void run_case(const struct attack *a, struct vmx *other, struct result *r
 	vmx_destroy(&x);
 }
 
-static void make_image(void)
-{
-	int fd;
-
-	snprintf(image_path, sizeof(image_path), "/tmp/hvlib-hostile-XXXXXX");
-	fd = mkstemp(image_path);
-	assert_true(fd >= 0);
-	for (size_t i = 0; i < sizeof(image); i++)
-		image[i] = (uint8_t)(i * 7 + 3);
-	assert_int_equal(ftruncate(fd, IMG_BYTES), 0);
-	assert_int_equal(pwrite(fd, image, sizeof(image), 0), (ssize_t)sizeof(image));
-	close(fd);
-}
-
 static void test_hostile(void **state)
 {
 	static struct vmx other;
@@ -506,7 +284,7 @@ static void test_hostile(void **state)
 	int bad = 0;
 
 	(void)state;
-	make_image();
+	make_disk();
 	vmx_create(&other, true);
 	assert_true(rng_ok(&other));
 	printf("| case | contained? | other device ok? | other VM ok? | log lines | ms |\n"
@@ -529,7 +307,7 @@ static void test_hostile(void **state)
 		bad += !contained || !r->other_dev || !r->other_vm || r->log_lines > LOG_BOUND;
 	}
 	vmx_destroy(&other);
-	unlink(image_path);
+	unlink(disk_path);
 	if (bad)
 		fail_msg("%d of %zu hostile-guest cases failed: not contained, a neighbour broken, "
 			 "or more than %d log lines (table above)", bad, NR_ATTACKS, LOG_BOUND);
