@@ -45,7 +45,10 @@
  * its output goes to the same sink: the guest's command line decides who
  * speaks (console=ttyS0 earlyprintk=ttyS0 for early boot messages,
  * console=hvc0 for hvc0 alone; Linux replays its log to hvc0 once the
- * driver loads).  Input only goes to the selected device.
+ * driver loads).  Input only goes to the selected device.  Output comes
+ * in runs, not byte by byte: the UART's at a newline, after 256 bytes, after
+ * 2 ms without output, or 20 ms after the run began (hvlib/serial.h);
+ * the virtio-console's as each notification's chains (up to 4 KiB a call).
  *
  * It never takes over the process: each vCPU runs on its own thread; no
  * signal handler beyond hvlib's kick signal is installed; nothing is printed

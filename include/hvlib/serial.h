@@ -9,8 +9,13 @@
  * empty again by the time the guest looks, so LSR reads THRE|TEMT and the
  * baud rate only exists as register contents.
  *
- * Output: every byte the guest transmits (outside loopback) goes, unbuffered,
- * to config.output or, if that is NULL, to config.output_fd.
+ * Output: every byte the guest transmits (outside loopback) goes to
+ * config.output or, if that is NULL, to config.output_fd.  Without
+ * config.ioloop each byte goes out on its own, as it is written.  With one,
+ * bytes are batched: a run of them goes out at a newline, when 256 have
+ * gathered, when the guest has sent nothing for 2 ms, or at the latest
+ * 20 ms after the run's first byte (a timer on the ioloop, whose thread
+ * then makes the call); hv_serial_destroy() hands on what is left.
  * Input: hv_serial_input() from any host thread; the receive FIFO holds 16
  * bytes, as on a real 16550A (1 while the guest keeps FIFOs disabled).  It
  * cannot be deeper: Linux counts the FIFO through loopback and takes a
@@ -33,7 +38,8 @@
  * concurrently from any threads (a mutex inside the device serialises them).
  * create, attach and destroy are not thread-safe against other calls on the
  * same device.  The callbacks run on the thread whose call caused them (a
- * vCPU thread, or the thread calling hv_serial_input()):
+ * vCPU thread, or the thread calling hv_serial_input(); batched output also
+ * on the ioloop's thread, or in hv_serial_destroy()):
  *  - set_irq and rx_ready run with the device's lock held;
  *  - output runs with a transmit lock held, so bytes arrive in guest order.
  * None of them may call back into the same device (it would deadlock).
@@ -47,6 +53,7 @@
 
 #include "bus.h"
 #include "common.h"
+#include "ioloop.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +91,9 @@ struct hv_serial_config {
 	hv_serial_irq_fn set_irq;      /* NULL: interrupt output unconnected */
 	hv_serial_rx_ready_fn rx_ready; /* NULL: the embedder polls instead */
 	void *opaque;                  /* passed to every callback */
+	/* Appended: batch output on this I/O thread's timer (see "Output"
+	 * above); borrowed, it must outlive the UART.  NULL: unbatched. */
+	struct hv_ioloop *ioloop;
 };
 
 /* Fill *cfg with its size and defaults (no output, no interrupt). */
@@ -93,7 +103,8 @@ HV_EXPORT void hv_serial_config_init(struct hv_serial_config *cfg);
  * A UART in its power-on state.  Caller owns *out until hv_serial_destroy().
  * -EINVAL: cfg NULL, size too small (call hv_serial_config_init()), unknown
  * flags, both output and output_fd set, output_fd < -1, or
- * output_timeout_ms < -1; -EBADF: output_fd is not open; -ENOMEM.
+ * output_timeout_ms < -1; -EBADF: output_fd is not open; -ENOMEM; with an
+ * ioloop, the errors of timerfd_create() and hv_ioloop_add().
  */
 HV_EXPORT int hv_serial_create(const struct hv_serial_config *cfg, struct hv_serial **out);
 

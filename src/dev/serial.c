@@ -11,14 +11,6 @@
 /* The power-on divisor is undefined; 12 (9600 baud) is what PC firmware sets. */
 #define DIVISOR_DEFAULT 12
 
-static void emit(struct hv_serial *s, uint8_t byte)
-{
-	if (s->cfg.output)
-		s->cfg.output(s->cfg.opaque, &byte, 1);
-	else
-		hv_fd_out_write(&s->fd_out, &byte, 1);
-}
-
 HV_EXPORT int hv_serial_io(struct hv_serial *s, uint64_t offset, uint32_t width, bool is_write,
 			   uint64_t *value)
 {
@@ -48,7 +40,7 @@ HV_EXPORT int hv_serial_io(struct hv_serial *s, uint64_t offset, uint32_t width,
 		 * the transmit lock first, so bytes leave in THR order. */
 		pthread_mutex_lock(&s->tx_lock);
 		pthread_mutex_unlock(&s->lock);
-		emit(s, byte);
+		hv_serial_tx_byte(s, byte);
 		pthread_mutex_unlock(&s->tx_lock);
 	}
 	if (!is_write)
@@ -123,11 +115,19 @@ HV_EXPORT int hv_serial_create(const struct hv_serial_config *cfg, struct hv_ser
 		goto fail_lock;
 	if (pthread_mutex_init(&s->tx_lock, NULL))
 		goto fail_tx_lock;
+	ret = hv_serial_tx_init(s);
+	if (ret)
+		goto fail_tx;
 	s->dll = DIVISOR_DEFAULT;
 	hv_serial_reset_regs(s);
 	*out = s;
 	return 0;
 
+fail_tx:
+	pthread_mutex_destroy(&s->tx_lock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return ret;
 fail_tx_lock:
 	pthread_mutex_destroy(&s->lock);
 fail_lock:
@@ -164,6 +164,7 @@ HV_EXPORT void hv_serial_destroy(struct hv_serial *s)
 	/* Once unregistered, no vCPU is inside hv_serial_io() any more. */
 	if (s->bus)
 		hv_bus_unregister(s->bus, s->bus_handle);
+	hv_serial_tx_fini(s);
 	pthread_mutex_destroy(&s->tx_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -28,6 +28,13 @@ struct hv_serial {
 	int irq_level;
 	uint32_t rx_head, rx_count;
 	uint8_t rx_fifo[HV_SERIAL_RX_FIFO];
+
+	/* Output batching (serial_tx.c), under tx_lock. */
+	int tx_timer_fd;         /* -1: no ioloop, every byte goes out at once */
+	bool tx_timer_armed;
+	uint64_t tx_first_ns, tx_last_ns; /* CLOCK_MONOTONIC of the run's first, last byte */
+	uint32_t tx_len;
+	uint8_t tx_buf[256];
 };
 
 /* The register model (serial_regs.c).  Callers hold s->lock and call
@@ -43,5 +50,11 @@ size_t hv_serial_receive(struct hv_serial *s, const uint8_t *data, size_t len);
 void hv_serial_reset_regs(struct hv_serial *s);
 /* Drive INTR if its level changed; pay an owed rx_ready. */
 void hv_serial_settle(struct hv_serial *s);
+
+/* Output (serial_tx.c).  hv_serial_tx_byte() runs with tx_lock held;
+ * init after the locks exist, fini (flushing) before they go. */
+void hv_serial_tx_byte(struct hv_serial *s, uint8_t byte);
+int hv_serial_tx_init(struct hv_serial *s);
+void hv_serial_tx_fini(struct hv_serial *s);
 
 #endif /* HV_DEV_SERIAL_INTERNAL_H */

@@ -265,8 +265,9 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 	int ret = 0;
 
 	/* One I/O thread serves every device's queue notifications (vsock has
-	 * vhost's threads instead). */
+	 * vhost's threads instead) and the UART's output batching timer. */
 	if (cfg->nr_disks || cfg->nr_nets || cfg->console == HV_MICROVM_CONSOLE_VIRTIO ||
+	    cfg->console_fn || cfg->console_out_fd >= 0 ||
 	    (cfg->flags & (HV_MICROVM_F_RNG | HV_MICROVM_F_BALLOON))) {
 		ret = hv_ioloop_create(&m->ioloop);
 		if (ret)

@@ -100,17 +100,44 @@ static void con_config_write(void *opaque, uint32_t offset, const void *buf, uin
 	pthread_mutex_unlock(&con->tx_lock);
 }
 
+/* Output gathered from the chains of one notification, so the embedder
+ * gets runs rather than a call per (often one-byte) buffer. */
+struct tx_run {
+	size_t len;
+	uint8_t buf[4096];
+};
+
+static void run_add(struct hv_virtio_console *con, struct tx_run *run, const uint8_t *p,
+		    size_t len)
+{
+	if (len > sizeof(run->buf) - run->len) {
+		if (run->len)
+			emit(con, run->buf, run->len);
+		run->len = 0;
+	}
+	if (len >= sizeof(run->buf)) {
+		emit(con, p, len);
+		return;
+	}
+	memcpy(run->buf + run->len, p, len);
+	run->len += len;
+}
+
 static void transmit(struct hv_virtio_console *con, struct hv_virtq *q)
 {
 	struct hv_virtq_buf bufs[CON_QUEUE_SIZE];
 	struct hv_virtq_req req;
+	struct tx_run run;
 
+	run.len = 0;
 	pthread_mutex_lock(&con->tx_lock);
 	while (hv_virtq_pop(q, bufs, CON_QUEUE_SIZE, &req) == 1) {
 		for (uint32_t i = 0; i < req.nr_readable; i++)
-			emit(con, req.bufs[i].addr, req.bufs[i].len);
+			run_add(con, &run, req.bufs[i].addr, req.bufs[i].len);
 		hv_virtq_push(q, &req, 0);
 	}
+	if (run.len)
+		emit(con, run.buf, run.len);
 	pthread_mutex_unlock(&con->tx_lock);
 	hv_virtq_notify(q);
 }

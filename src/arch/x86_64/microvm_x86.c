@@ -125,6 +125,7 @@ static int setup_legacy_devices(struct hv_microvm *m)
 	sc.output_fd = m->cfg.console_fn ? -1 : m->cfg.console_out_fd;
 	sc.set_irq = serial_irq;
 	sc.opaque = m;
+	sc.ioloop = m->ioloop; /* batched console output */
 	ret = hv_serial_create(&sc, &m->serial);
 	if (!ret)
 		ret = hv_serial_attach(m->serial, pio, HV_SERIAL_COM1_BASE);
