@@ -45,7 +45,7 @@ static void post(struct dev *v, uint16_t head)
 {
 	drv_desc(&v->d, head, DATA_GPA + 16u * head, 16, VRING_DESC_F_WRITE, 0);
 	drv_kick(&v->d, head);
-	v->posted++;
+	ADD(v->posted, 1);
 }
 
 static void on_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
@@ -66,12 +66,12 @@ static void on_notify(void *opaque, struct hv_virtio_dev *dev, uint32_t queue)
 			ADD(v->other_calls_when_served, LOAD(v->other->calls) + 1);
 		}
 		ADD(v->served, 1);
-		if (v->refill && v->posted < v->limit && !LOAD(v->stop))
+		if (v->refill && LOAD(v->posted) < v->limit && !LOAD(v->stop))
 			post(v, (uint16_t)req.head);
 	}
 	hv_virtq_notify(q);
-	if (n > v->max_per_call)
-		v->max_per_call = n;
+	if (n > LOAD(v->max_per_call))
+		STORE(v->max_per_call, n);
 	ADD(v->calls, 1);
 }
 
@@ -150,9 +150,9 @@ static void test_flooder_does_not_starve_neighbour(void **state)
 	wait_for(&a->served, LOAD(a->posted));
 	test_sleep_us(10000);
 	assert_int_equal(LOAD(a->served), LOAD(a->posted));
-	assert_int_equal(a->max_per_call, HV_VIRTQ_BUDGET);
-	assert_int_equal(drv_used_idx(&a->d), (uint16_t)a->posted);
-	assert_int_equal(b->served, 1);
+	assert_int_equal(LOAD(a->max_per_call), HV_VIRTQ_BUDGET);
+	assert_int_equal(drv_used_idx(&a->d), (uint16_t)LOAD(a->posted));
+	assert_int_equal(LOAD(b->served), 1);
 	unmake(a);
 	unmake(b);
 	hv_ioloop_destroy(loop);
@@ -171,7 +171,7 @@ static void test_without_loop_one_notify_serves_all(void **state)
 		post(a, i);
 	hv_virtio_dev_notify(a->d.dev, 0);
 	assert_int_equal(a->served, FLOOD);
-	assert_int_equal(a->max_per_call, HV_VIRTQ_BUDGET);
+	assert_int_equal(LOAD(a->max_per_call), HV_VIRTQ_BUDGET);
 	assert_int_equal(a->calls, (FLOOD + HV_VIRTQ_BUDGET - 1) / HV_VIRTQ_BUDGET +
 			 (FLOOD % HV_VIRTQ_BUDGET == 0));
 	unmake(a);

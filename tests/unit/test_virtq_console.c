@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "hvlib/virtio_console.h"
+#include "virtio/virtio_internal.h"
 #include "unit/test_virtq_driver.h"
 #include "unit/test_virtq_q1.h"
 
@@ -143,7 +144,10 @@ static void test_output_runs(void **state)
 	}
 	assert_int_equal(f->out_len, sizeof(want));
 	assert_memory_equal(f->out, want, sizeof(want));
-	assert_int_equal(f->out_calls, 3);
+	/* One call per notification's worth of chains, but a notification is
+	 * served in slices of HV_VIRTQ_BUDGET chains: one call per slice. */
+	assert_int_equal(f->out_calls, (CON_QSIZE + HV_VIRTQ_BUDGET - 1) / HV_VIRTQ_BUDGET * 2 +
+				       (300 % CON_QSIZE + HV_VIRTQ_BUDGET - 1) / HV_VIRTQ_BUDGET);
 	free_fix(f);
 }
 
