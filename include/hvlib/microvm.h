@@ -76,7 +76,8 @@ struct hv_microvm;
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
 #define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
 #define HV_MICROVM_F_BALLOON   (1u << 3) /* a virtio-balloon (hv_microvm_balloon()) */
-#define HV_MICROVM_F_ALL       0xfu
+#define HV_MICROVM_F_SECCOMP   (1u << 4) /* seccomp filters on its threads (HV_VM_F_SECCOMP) */
+#define HV_MICROVM_F_ALL       0x1fu
 
 /* How the virtio devices reach the guest (struct hv_microvm_config.transport). */
 #define HV_MICROVM_TRANSPORT_MMIO 0u /* virtio-mmio, announced in the DSDT (default) */

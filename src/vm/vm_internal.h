@@ -28,6 +28,12 @@ struct hv_vm {
 	struct hv_arch_vm arch;
 };
 
+/* The embedder asked for seccomp filters on the library's threads. */
+static inline bool hv_vm_seccomp(const struct hv_vm *vm)
+{
+	return vm && (vm->cfg.flags & HV_VM_F_SECCOMP);
+}
+
 /* printf-style logging through the VM's callback. */
 void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
