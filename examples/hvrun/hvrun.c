@@ -68,6 +68,9 @@ static void usage(FILE *out)
 		"      --net tap=NAME[,mac=MAC]  a virtio-net interface on host tap NAME\n"
 		"                        (created, or attached if it exists; repeatable:\n"
 		"                        eth0, eth1, ...)\n"
+		"      --no-seccomp      do not confine hvlib's vCPU and device threads with\n"
+		"                        seccomp filters (on by default; a call outside a\n"
+		"                        thread's filter ends hvrun with SIGSYS)\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -202,12 +205,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "transport", required_argument, NULL, 'T' },
 		{ "balloon", optional_argument, NULL, 'B' },
 		{ "console", required_argument, NULL, 'C' }, { "net", required_argument, NULL, 'N' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	hv_microvm_config_init(&o->cfg);
 	o->cfg.console_out_fd = STDOUT_FILENO;
+	o->cfg.flags = HV_MICROVM_F_SECCOMP; /* a CLI confines by default */
 	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:d:vh", longopts, NULL)) != -1) {
 		char *end;
 
@@ -217,6 +222,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->cfg.cmdline = optarg; break;
 		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
 		case 'R': o->cfg.flags |= HV_MICROVM_F_RNG; break;
+		case 'S': o->cfg.flags &= ~HV_MICROVM_F_SECCOMP; break;
 		case 'T':
 			if (!strcmp(optarg, "mmio"))
 				o->cfg.transport = HV_MICROVM_TRANSPORT_MMIO;

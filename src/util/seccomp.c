@@ -10,10 +10,13 @@
  * mmap and mprotect never get PROT_EXEC: no library thread makes code.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/vhost.h>
 #include <linux/if_tun.h>
+#include <signal.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,6 +25,10 @@
 #include "util/seccomp.h"
 
 #define END (-1)
+
+/* Argument n, an int or unsigned int to the kernel, equals v: the upper
+ * half of the register is not looked at, as the kernel does not. */
+#define ARG32_EQ(n, v) SCMP_CMP((n), SCMP_CMP_MASKED_EQ, 0xffffffffu, (v))
 
 static const int base_calls[] = {
 	/* memory (malloc, thread stacks freed by glibc); mmap/mprotect below */
@@ -33,8 +40,10 @@ static const int base_calls[] = {
 	 * pthread_kill() of a vCPU (tgkill, own process only: below) */
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigpending),
 	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(sigaltstack), SCMP_SYS(getpid), SCMP_SYS(gettid),
-	/* thread end (exit_group: an embedder callback's exit(), not ours) */
-	SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* thread end (exit_group: an embedder callback's exit(), not ours);
+	 * close: the library's own clean-up paths, and finalizers that an
+	 * embedder's runtime (Python's GC) may run on whichever thread */
+	SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(close),
 	/* eventfds and fds waited on: kicks, stops, irqfds, console output */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(poll),
 	SCMP_SYS(ppoll),
@@ -47,7 +56,7 @@ static const int base_calls[] = {
 static const int vcpu_calls[] = {
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
 	SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom), SCMP_SYS(sendto),
-	SCMP_SYS(epoll_ctl), SCMP_SYS(eventfd2), SCMP_SYS(close), SCMP_SYS(sched_setaffinity),
+	SCMP_SYS(epoll_ctl), SCMP_SYS(eventfd2), SCMP_SYS(sched_setaffinity),
 	END
 };
 
@@ -56,7 +65,7 @@ static const int vcpu_calls[] = {
 static const int io_calls[] = {
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(fdatasync),
-	SCMP_SYS(fallocate), SCMP_SYS(getrandom), SCMP_SYS(sendto), SCMP_SYS(close),
+	SCMP_SYS(fallocate), SCMP_SYS(getrandom), SCMP_SYS(sendto),
 	END
 };
 
@@ -107,7 +116,7 @@ static int allow_ioctls(scmp_filter_ctx ctx, const uint32_t *nr)
 {
 	for (; nr && *nr; nr++) {
 		int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-					   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, *nr));
+					   ARG32_EQ(1, *nr));
 
 		if (ret)
 			return ret;
@@ -115,10 +124,18 @@ static int allow_ioctls(scmp_filter_ctx ctx, const uint32_t *nr)
 	return 0;
 }
 
-/* mmap/mprotect without PROT_EXEC; tgkill to this process only. */
-static int allow_guarded(scmp_filter_ctx ctx)
+/* mmap/mprotect without PROT_EXEC; tgkill to this process only; a vCPU's
+ * fcntl only as F_GETFD (hv_vm_ioeventfd() checking its fd, when a
+ * virtio-pci driver's DRIVER_OK wires the notifications). */
+static int allow_guarded(scmp_filter_ctx ctx, enum hv_thread_role role)
 {
-	int ret;
+	int ret = 0;
+
+	if (role == HV_THREAD_VCPU)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				       ARG32_EQ(1, F_GETFD));
+	if (ret)
+		return ret;
 
 	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -127,7 +144,7 @@ static int allow_guarded(scmp_filter_ctx ctx)
 				       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				       ARG32_EQ(0, (uint32_t)getpid()));
 	return ret;
 }
 
@@ -149,7 +166,7 @@ int hv_seccomp_build(enum hv_thread_role role, uint32_t default_action, scmp_fil
 	if (!ret)
 		ret = allow_calls(ctx, r->calls);
 	if (!ret)
-		ret = allow_guarded(ctx);
+		ret = allow_guarded(ctx, role);
 	if (!ret)
 		ret = allow_ioctls(ctx, r->ioctls);
 	if (!ret)
@@ -163,10 +180,51 @@ int hv_seccomp_build(enum hv_thread_role role, uint32_t default_action, scmp_fil
 	return 0;
 }
 
+#ifdef HVLIB_SECCOMP_AUDIT
+/* Audit builds only (a debugging aid, never shipped): name the denied call
+ * on stderr and let it fail with ENOSYS, so one run lists all a filter
+ * lacks.  Async-signal-safe: write() of a number formatted by hand. */
+static void audit_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	char msg[64] = "hvlib seccomp audit: denied syscall ";
+	size_t n = strlen(msg);
+	char digits[12];
+	int d = 0, nr = si->si_syscall;
+
+	(void)sig;
+	(void)uc;
+	do
+		digits[d++] = (char)('0' + nr % 10);
+	while ((nr /= 10) && d < (int)sizeof(digits));
+	while (d)
+		msg[n++] = digits[--d];
+	msg[n++] = '\n';
+	if (write(2, msg, n) < 0) {
+		/* nothing to do */
+	}
+}
+
+static uint32_t install_action(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = audit_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSYS, &sa, NULL);
+	return SCMP_ACT_TRAP;
+}
+#else
+static uint32_t install_action(void)
+{
+	return HV_SECCOMP_DEFAULT_ACTION;
+}
+#endif
+
 int hv_seccomp_install(enum hv_thread_role role)
 {
 	scmp_filter_ctx ctx;
-	int ret = hv_seccomp_build(role, HV_SECCOMP_DEFAULT_ACTION, &ctx);
+	int ret = hv_seccomp_build(role, install_action(), &ctx);
 
 	if (ret)
 		return ret;

@@ -187,6 +187,13 @@ class MicroVM:
         nets: virtio-net interfaces, tap names or :class:`Net` objects.
         pvh: boot a bzImage through PVH; hugepages: guest RAM on 2 MiB pages.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
+        seccomp: confine the library's vCPU and device threads with seccomp
+            filters (``HV_MICROVM_F_SECCOMP``; default True, False opts out).
+            The interpreter's own threads are never filtered, but the
+            ``hvlib.microvm`` logger's handlers run on library threads under
+            their filters: a handler that opens files or sockets there ends
+            the process with SIGSYS (use handlers writing to open streams, or
+            ``seccomp=False``).
 
     Raises :class:`~hvlib.KvmUnavailable`, :class:`~hvlib.LoadError` (the
     message names the file and the problem), :class:`~hvlib.InvalidArgument`.
@@ -201,7 +208,7 @@ class MicroVM:
                  rng: bool = False, pvh: bool = False, hugepages: bool = False,
                  log: str = "warn", vsock_cid: int = 0, transport: str = "mmio",
                  balloon: bool = False, console_device: str = "serial",
-                 nets: Sequence[Union[str, Net]] = ()) -> None:
+                 nets: Sequence[Union[str, Net]] = (), seccomp: bool = True) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -222,7 +229,8 @@ class MicroVM:
         cfg.flags = ((A.HV_MICROVM_F_PVH if pvh else 0) |
                      (A.HV_MICROVM_F_HUGEPAGES if hugepages else 0) |
                      (A.HV_MICROVM_F_RNG if rng else 0) |
-                     (A.HV_MICROVM_F_BALLOON if balloon else 0))
+                     (A.HV_MICROVM_F_BALLOON if balloon else 0) |
+                     (A.HV_MICROVM_F_SECCOMP if seccomp else 0))
         if balloon:
             L.require("hv_microvm_balloon", "MicroVM(balloon=True)")
         if disks:
