@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -147,6 +148,7 @@ static int child_socket_exit(uint32_t flags)
 	uint32_t id;
 
 	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0); /* no core for the SIGSYS to come */
 	hv_vm_config_init(&cfg);
 	cfg.flags = flags;
 	if (hv_vm_create(&cfg, &vm))

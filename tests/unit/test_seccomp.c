@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -208,6 +209,7 @@ static int child_ioloop(hv_ioloop_fn cb, uint32_t thread_flags)
 	uint64_t one = 1;
 
 	setrlimit(RLIMIT_CORE, &no_core);
+	prctl(PR_SET_DUMPABLE, 0); /* no core for the SIGSYS to come */
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0 || hv_ioloop_create_thread(&l, thread_flags) ||
 	    hv_ioloop_add(l, efd, HV_IOLOOP_IN, cb, &done) || write(efd, &one, 8) != 8)
