@@ -159,7 +159,9 @@ HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg);
  * Create the VM, its memory, devices and vCPUs, and load the kernel, initrd
  * and command line; nothing runs yet.  Caller owns *out until
  * hv_microvm_destroy().  Errors: those of hv_vm_create(), the loaders (with
- * the file name and the problem), -EINVAL for a bad config.
+ * the file name and the problem), -EINVAL for a bad config; with
+ * HV_MICROVM_F_SECCOMP, the error of a device thread's filter that could not
+ * be installed (hv_microvm_start() likewise for the vCPU threads).
  */
 HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_microvm **out);
 
