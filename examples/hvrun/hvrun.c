@@ -77,6 +77,9 @@ static void usage(FILE *out)
 		"      --host-memory SIZE  memory capacity to admit against (default: the host's)\n"
 		"      --host-cpus N     CPU capacity to admit against (default: the host's)\n"
 		"      --overcommit MEM[,CPU]  ratios over capacity, e.g. 1.5,4 (default 1,1)\n"
+		"      --no-seccomp      do not confine hvlib's vCPU and device threads with\n"
+		"                        seccomp filters (on by default; a call outside a\n"
+		"                        thread's filter ends hvrun with SIGSYS)\n"
 		"  -t, --timeout SEC     stop the guest after SEC seconds (exit status 4)\n"
 		"  -v, --verbose         log hvlib diagnostics (and the admission) to stderr\n"
 		"  -h, --help            show this help\n\n"
@@ -240,6 +243,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "host-memory", required_argument, NULL, 'M' },
 		{ "host-cpus", required_argument, NULL, 'U' },
 		{ "overcommit", required_argument, NULL, 'O' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -247,6 +251,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	hv_microvm_config_init(&o->cfg);
 	hv_ledger_config_init(&o->ledger);
 	o->cfg.console_out_fd = STDOUT_FILENO;
+	o->cfg.flags = HV_MICROVM_F_SECCOMP; /* a CLI confines by default */
 	while ((c = getopt_long(argc, argv, "k:i:c:m:n:p:t:d:vh", longopts, NULL)) != -1) {
 		char *end;
 
@@ -256,6 +261,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->cfg.cmdline = optarg; break;
 		case 'P': o->cfg.flags |= HV_MICROVM_F_PVH; break;
 		case 'R': o->cfg.flags |= HV_MICROVM_F_RNG; break;
+		case 'S': o->cfg.flags &= ~HV_MICROVM_F_SECCOMP; break;
 		case 'T':
 			if (!strcmp(optarg, "mmio"))
 				o->cfg.transport = HV_MICROVM_TRANSPORT_MMIO;

@@ -79,7 +79,8 @@ struct hv_microvm;
 #define HV_MICROVM_F_HUGEPAGES (1u << 1) /* guest RAM on 2 MiB hugepages */
 #define HV_MICROVM_F_RNG       (1u << 2) /* a virtio-rng device (entropy from getrandom()) */
 #define HV_MICROVM_F_BALLOON   (1u << 3) /* a virtio-balloon (hv_microvm_balloon()) */
-#define HV_MICROVM_F_ALL       0xfu
+#define HV_MICROVM_F_SECCOMP   (1u << 4) /* seccomp filters on its threads (HV_VM_F_SECCOMP) */
+#define HV_MICROVM_F_ALL       0x1fu
 
 /* How the virtio devices reach the guest (struct hv_microvm_config.transport). */
 #define HV_MICROVM_TRANSPORT_MMIO 0u /* virtio-mmio, announced in the DSDT (default) */
@@ -167,7 +168,9 @@ HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg);
  * Create the VM, its memory, devices and vCPUs, and load the kernel, initrd
  * and command line; nothing runs yet.  Caller owns *out until
  * hv_microvm_destroy().  Errors: those of hv_vm_create(), the loaders (with
- * the file name and the problem), -EINVAL for a bad config.
+ * the file name and the problem), -EINVAL for a bad config; with
+ * HV_MICROVM_F_SECCOMP, the error of a device thread's filter that could not
+ * be installed (hv_microvm_start() likewise for the vCPU threads).
  */
 HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_microvm **out);
 

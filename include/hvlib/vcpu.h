@@ -142,7 +142,11 @@ HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu);
  * running or non-zero to end the thread.  fn NULL: stop on the first exit.
  * If KVM_RUN itself fails, fn is called once more with HV_EXIT_INTERNAL_ERROR,
  * kvm_reason 0 and u.internal.data[0] = the -errno, and the thread ends.
- * -EBUSY: already started.
+ * The thread keeps the caller's signal mask.  With HV_VM_F_SECCOMP it runs
+ * under the vCPU seccomp filter, and so does fn (README "Seccomp"): a call
+ * outside it kills the process.
+ * -EBUSY: already started; -EAGAIN (no thread); the filter's error (e.g.
+ * -EINVAL, -ENOMEM) if it could not be installed: the thread never ran.
  */
 typedef int (*hv_vcpu_exit_fn)(void *opaque, struct hv_vcpu *vcpu, const struct hv_exit *exit);
 HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaque);

@@ -35,7 +35,12 @@ enum hv_unclaimed_policy {
 
 /* VM flags. */
 #define HV_VM_F_IRQCHIP (1u << 0) /* in-kernel interrupt controllers (x86: PIC, IOAPIC, LAPIC, PIT) */
-#define HV_VM_F_ALL     0x1u
+/* Confine the threads hvlib starts for this VM (managed vCPUs, device
+ * threads) with per-thread seccomp filters: a call outside a thread's list
+ * kills the process (SIGSYS).  Callbacks (exits, log, console) run on those
+ * threads under their filters.  See README "Seccomp". */
+#define HV_VM_F_SECCOMP (1u << 1)
+#define HV_VM_F_ALL     0x3u
 
 struct hv_vm_config {
 	uint32_t size;          /* sizeof(struct hv_vm_config) */

@@ -21,6 +21,11 @@ struct hv_arch_cap {
 };
 extern const struct hv_arch_cap hv_arch_required_caps[];
 
+/* The ioctls a vCPU thread makes on its own vCPU fd beyond KVM_RUN (its
+ * registers and other state, through hvlib/vcpu.h and hvlib/x86.h), for
+ * that thread's seccomp filter; 0-terminated. */
+extern const uint32_t hv_arch_vcpu_ioctls[];
+
 /* After the VM fd exists, before any vCPU: e.g. x86 TSS and identity-map
  * addresses, and the in-kernel irqchip when asked for. */
 int hv_arch_vm_init(struct hv_vm *vm);

@@ -139,7 +139,8 @@ HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_m
 	}
 
 	hv_vm_config_init(&vmcfg);
-	vmcfg.flags = HV_VM_F_IRQCHIP;
+	vmcfg.flags = HV_VM_F_IRQCHIP |
+		      ((cfg->flags & HV_MICROVM_F_SECCOMP) ? HV_VM_F_SECCOMP : 0);
 	vmcfg.log_fn = cfg->log_fn;
 	vmcfg.log_opaque = cfg->log_opaque;
 	vmcfg.log_level = cfg->log_level;

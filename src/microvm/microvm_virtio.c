@@ -17,6 +17,8 @@
 #include "hvlib/virtio_console.h"
 #include "hvlib/virtio_net.h"
 #include "microvm/microvm_internal.h"
+#include "util/ioloop_internal.h"
+#include "util/thread.h"
 #include "util/error.h"
 
 HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
@@ -269,7 +271,8 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 	if (cfg->nr_disks || cfg->nr_nets || cfg->console == HV_MICROVM_CONSOLE_VIRTIO ||
 	    cfg->console_fn || cfg->console_out_fd >= 0 ||
 	    (cfg->flags & (HV_MICROVM_F_RNG | HV_MICROVM_F_BALLOON))) {
-		ret = hv_ioloop_create(&m->ioloop);
+		ret = hv_ioloop_create_thread(&m->ioloop, (cfg->flags & HV_MICROVM_F_SECCOMP)
+								  ? HV_THREAD_F_SECCOMP : 0);
 		if (ret)
 			return hv_err_context(ret, "the virtio I/O thread");
 	}

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 
 #include "hvlib/ioloop.h"
 #include "util/error.h"
+#include "util/ioloop_internal.h"
+#include "util/thread.h"
 
 #define WAKE_ID 0 /* the loop's own eventfd; registrations count from 1 */
 #define MAX_EVENTS 32
@@ -112,9 +113,13 @@ static void *loop_thread(void *arg)
 
 HV_EXPORT int hv_ioloop_create(struct hv_ioloop **out)
 {
+	return hv_ioloop_create_thread(out, 0);
+}
+
+int hv_ioloop_create_thread(struct hv_ioloop **out, uint32_t thread_flags)
+{
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_ID };
 	struct hv_ioloop *l = calloc(1, sizeof(*l));
-	sigset_t all, old;
 	int ret;
 
 	if (!l)
@@ -133,14 +138,10 @@ HV_EXPORT int hv_ioloop_create(struct hv_ioloop **out)
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->idle, NULL);
 	/* Signals are the embedder's (and the vCPUs' kick): none lands here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&l->thread, NULL, loop_thread, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
-		hv_err_sys(ret, "I/O loop: starting its thread");
+	ret = hv_thread_start(&l->thread, HV_THREAD_IO, thread_flags & HV_THREAD_F_SECCOMP,
+			      "hv-io", loop_thread, l);
+	if (ret)
 		goto fail_thread;
-	}
 	*out = l;
 	return 0;
 

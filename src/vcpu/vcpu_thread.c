@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/thread.h"
 #include "vcpu/vcpu_internal.h"
 
 /* Wait while paused; true when the thread should end.  Called with lock held. */
@@ -102,12 +103,16 @@ HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaq
 	vcpu->fn_opaque = opaque;
 	vcpu->stop_requested = vcpu->pause_requested = vcpu->paused = vcpu->ended = false;
 	vcpu->joined = false;
-	ret = -pthread_create(&vcpu->thread, NULL, thread_main, vcpu);
+	/* The caller's signal mask stays: vcpu.h lets its signals end a run. */
+	ret = hv_thread_start(&vcpu->thread, HV_THREAD_VCPU,
+			      HV_THREAD_F_SIGMASK |
+				      (hv_vm_seccomp(vcpu->vm) ? HV_THREAD_F_SECCOMP : 0),
+			      NULL, thread_main, vcpu);
 	if (!ret)
 		vcpu->managed = true;
 	pthread_mutex_unlock(&vcpu->lock);
 	if (ret)
-		return hv_err_sys(ret, "starting the thread of vCPU %u", vcpu->index);
+		return hv_err_context(ret, "vCPU %u", vcpu->index);
 	return 0;
 }
 

@@ -13,10 +13,12 @@
  * and is left for when a benchmark asks for it.
  */
 #include <errno.h>
-#include <signal.h>
 
 #include "util/error.h"
+#include "util/thread.h"
 #include "virtio/blk_internal.h"
+#include "virtio/virtio_internal.h"
+#include "vm/vm_internal.h"
 
 static void *worker(void *arg)
 {
@@ -38,34 +40,19 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/*
- * The one place this device starts a thread: signals blocked (they belong
- * to the embedder's threads and the vCPUs' kick).  Kept to this function so
- * the library's common thread-start helper can replace it in one line.
- */
-static int blk_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int ret;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(thread, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -ret;
-}
-
 int hv_virtio_blk_worker_start(struct hv_virtio_blk *blk)
 {
 	int ret;
 
 	pthread_mutex_init(&blk->wlock, NULL);
 	pthread_cond_init(&blk->wcond, NULL);
-	ret = blk_thread_start(&blk->worker, worker, blk);
+	ret = hv_thread_start(&blk->worker, HV_THREAD_BLK,
+			      hv_vm_seccomp(blk->dev->vm) ? HV_THREAD_F_SECCOMP : 0, "hv-blk",
+			      worker, blk);
 	if (ret) {
 		pthread_cond_destroy(&blk->wcond);
 		pthread_mutex_destroy(&blk->wlock);
-		return hv_err_sys(ret, "virtio-blk: starting its worker thread");
+		return hv_err_context(ret, "virtio-blk: starting its worker thread");
 	}
 	blk->worker_on = true;
 	return 0;

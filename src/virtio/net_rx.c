@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,10 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/thread.h"
 #include "virtio/net_internal.h"
+#include "virtio/virtio_internal.h"
+#include "vm/vm_internal.h"
 
 #define RX_BATCH 64 /* frames per wake-up before polling again (stop, resets) */
 
@@ -265,23 +267,19 @@ static void *rx_thread(void *arg)
 
 int hv_virtio_net_rx_start(struct hv_virtio_net *net)
 {
-	sigset_t all, old;
 	int ret;
 
 	net->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (net->wake_fd < 0)
 		return hv_err_sys(-errno, "%s: eventfd", net->name);
-	/* The thread takes no signals: they belong to the embedder's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&net->thread, NULL, rx_thread, net);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = hv_thread_start(&net->thread, HV_THREAD_NET_RX,
+			      hv_vm_seccomp(net->dev->vm) ? HV_THREAD_F_SECCOMP : 0, "hv-net-rx",
+			      rx_thread, net);
 	if (ret) {
 		close(net->wake_fd);
 		net->wake_fd = -1;
-		return hv_err_sys(-ret, "%s: starting the receive thread", net->name);
+		return hv_err_context(ret, "%s", net->name);
 	}
-	pthread_setname_np(net->thread, "hv-net-rx");
 	net->thread_started = true;
 	return 0;
 }

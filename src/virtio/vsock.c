@@ -10,7 +10,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,10 @@
 
 #include "mem/mem_internal.h"
 #include "util/error.h"
+#include "util/thread.h"
 #include "virtio/virtio_internal.h"
 #include "virtio/vsock_internal.h"
+#include "vm/vm_internal.h"
 
 #define VSOCK_QUEUE_SIZE 128u
 #define VSOCK_CONFIG_BYTES 8u /* le64 guest_cid */
@@ -156,18 +157,14 @@ static void *io_thread(void *arg)
 	}
 }
 
-/* The thread takes no signals: they belong to the embedder's threads. */
 static int start_thread(struct hv_virtio_vsock *v)
 {
-	sigset_t all, old;
-	int ret;
+	int ret = hv_thread_start(&v->thread, HV_THREAD_VSOCK,
+				  hv_vm_seccomp(v->vm) ? HV_THREAD_F_SECCOMP : 0, "hv-vsock",
+				  io_thread, v);
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = pthread_create(&v->thread, NULL, io_thread, v);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
-		return hv_err_sys(-ret, "starting the vsock I/O thread");
+		return ret;
 	v->thread_started = true;
 	return 0;
 }

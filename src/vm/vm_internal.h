@@ -46,6 +46,12 @@ int hv_vm_map_add(struct hv_vm *vm, const struct hv_mem_region *r,
 		  int (*commit)(struct hv_vm *vm, const struct hv_mem_region *r));
 void hv_vm_map_remove(struct hv_vm *vm, const struct hv_mem_region *r);
 
+/* The embedder asked for seccomp filters on the library's threads. */
+static inline bool hv_vm_seccomp(const struct hv_vm *vm)
+{
+	return vm && (vm->cfg.flags & HV_VM_F_SECCOMP);
+}
+
 /* printf-style logging through the VM's callback. */
 void hv_vm_logf(struct hv_vm *vm, enum hv_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -198,6 +198,10 @@ def check_markers(con, transport, stderr_text, fail):
     if con.find("HVLIB-VSOCK-ECHOED ") != "100000" or \
             con.find("HVLIB-VSOCK-SENT ") != str(GUEST_BYTES):
         fail("vsock: the guest did not echo 100000 bytes and send 300000")
+    # Audit builds (-DHVLIB_SECCOMP_AUDIT=ON) name each call a filter lacks.
+    for line in stderr_text.splitlines():
+        if "hvlib seccomp audit" in line:
+            fail(f"seccomp: {line}")
     if "notified through a vCPU exit" in stderr_text:
         fail("vsock: a notification took the vCPU exit instead of the ioeventfd")
     wired = "notifications at 0x" if transport == "pci" else "notifications go to eventfd"

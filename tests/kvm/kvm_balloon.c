@@ -207,7 +207,7 @@ static void test_inflate_deflate(void **state)
 	cfg.mem_bytes = GUEST_RAM_BYTES;
 	cfg.console_fn = guest_console_fn;
 	cfg.console_opaque = con;
-	cfg.flags = HV_MICROVM_F_BALLOON;
+	cfg.flags = HV_MICROVM_F_BALLOON | HV_MICROVM_F_SECCOMP;
 	if (hv_microvm_create(&cfg, &vm) || hv_microvm_start(vm))
 		fail_msg("micro-VM: %s", hv_last_error());
 	assert_non_null(hv_microvm_balloon(vm));

@@ -50,7 +50,7 @@ static int create(struct boot *b, struct hv_microvm **vm)
 	cfg.kernel = kernel;
 	cfg.initrd = initrd;
 	cfg.cmdline = cmdline;
-	cfg.flags = b->flags;
+	cfg.flags = b->flags | HV_MICROVM_F_SECCOMP; /* boots run confined */
 	cfg.nr_vcpus = b->cpus;
 	cfg.mem_bytes = b->mem;
 	cfg.console_fn = guest_console_fn;

@@ -164,7 +164,7 @@ static int boot(struct console *con, struct hv_microvm_status *st, uint32_t tran
 	cfg.console_opaque = con;
 	cfg.disks = disks;
 	cfg.nr_disks = 2;
-	cfg.flags = HV_MICROVM_F_RNG;
+	cfg.flags = HV_MICROVM_F_RNG | HV_MICROVM_F_SECCOMP;
 	cfg.transport = transport;
 	ret = hv_microvm_create(&cfg, &vm);
 	if (!ret)

@@ -201,6 +201,7 @@ static void test_net_and_console(void **state)
 	cfg.console_opaque = con;
 	cfg.nets = &net;
 	cfg.nr_nets = 1;
+	cfg.flags = HV_MICROVM_F_SECCOMP; /* the device suite runs confined */
 	if (hv_microvm_create(&cfg, &vm))
 		fail_msg("create: %s", hv_last_error());
 	/* hvlib created the tap; its address and link are the host's business. */

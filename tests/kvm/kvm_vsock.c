@@ -276,6 +276,7 @@ static void test_echo_both_ways(void **state)
 	cfg.console_fn = guest_console_fn;
 	cfg.console_opaque = con;
 	cfg.vsock_cid = cid;
+	cfg.flags = HV_MICROVM_F_SECCOMP; /* the device suite runs confined */
 	cfg.log_fn = log_fn;
 	cfg.log_opaque = log;
 	cfg.log_level = HV_LOG_DEBUG;

@@ -191,6 +191,13 @@ class MicroVM:
             and vCPUs are reserved here and returned at :meth:`close`;
             :class:`~hvlib.AdmissionRefused` says what is short.
         log: the library's diagnostics level for the ``hvlib.microvm`` logger.
+        seccomp: confine the library's vCPU and device threads with seccomp
+            filters (``HV_MICROVM_F_SECCOMP``; default True, False opts out).
+            The interpreter's own threads are never filtered, but the
+            ``hvlib.microvm`` logger's handlers run on library threads under
+            their filters: a handler that opens files or sockets there ends
+            the process with SIGSYS (use handlers writing to open streams, or
+            ``seccomp=False``).
 
     Raises :class:`~hvlib.KvmUnavailable`, :class:`~hvlib.LoadError` (the
     message names the file and the problem), :class:`~hvlib.InvalidArgument`.
@@ -206,7 +213,7 @@ class MicroVM:
                  log: str = "warn", vsock_cid: int = 0, transport: str = "mmio",
                  balloon: bool = False, console_device: str = "serial",
                  nets: Sequence[Union[str, Net]] = (),
-                 ledger: Optional[Ledger] = None) -> None:
+                 ledger: Optional[Ledger] = None, seccomp: bool = True) -> None:
         self._handle: Optional[int] = None
         self._console: Optional[Console] = None
         self._vm: Optional[Vm] = None
@@ -227,7 +234,8 @@ class MicroVM:
         cfg.flags = ((A.HV_MICROVM_F_PVH if pvh else 0) |
                      (A.HV_MICROVM_F_HUGEPAGES if hugepages else 0) |
                      (A.HV_MICROVM_F_RNG if rng else 0) |
-                     (A.HV_MICROVM_F_BALLOON if balloon else 0))
+                     (A.HV_MICROVM_F_BALLOON if balloon else 0) |
+                     (A.HV_MICROVM_F_SECCOMP if seccomp else 0))
         if balloon:
             L.require("hv_microvm_balloon", "MicroVM(balloon=True)")
         if disks:
