@@ -182,6 +182,7 @@ struct hv_microvm_status {
 	uint32_t reserved;
 	struct hv_exit exit;  /* the exit that ended the VM, if one did */
 	char message[256];    /* human-readable summary */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Name of a stop reason, e.g. "poweroff"; never NULL. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hvlib/bus.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/rwlock.h"
 
@@ -35,6 +36,8 @@ struct hv_bus {
 
 HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 {
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	struct hv_bus *bus;
 
 	if (space != HV_BUS_PIO && space != HV_BUS_MMIO)
@@ -133,6 +136,7 @@ static int grow(struct hv_bus *bus)
 HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn,
 			      void *opaque, const char *name, uint32_t *handle_out)
 {
+	HV_CHECK_ARG(bus);
 	struct hv_bus_range *r;
 	int64_t pos;
 	int ret;
@@ -164,6 +168,7 @@ out:
 
 HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
 {
+	HV_CHECK_ARG(bus);
 	int ret = -ENOENT;
 
 	pthread_rwlock_wrlock(&bus->lock);
@@ -190,6 +195,8 @@ static uint64_t width_mask(uint32_t width)
 HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width, bool is_write,
 			      uint64_t *value)
 {
+	HV_CHECK_ARG(bus);
+	HV_CHECK_ARG(value);
 	const struct hv_bus_range *r;
 	int64_t i;
 	int ret;

@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -145,6 +146,7 @@ int hv_loader_bzimage_validate(const uint8_t *p, size_t size, struct hv_bzimage_
 HV_EXPORT int hv_loader_bzimage_parse(const void *image, size_t size,
 				      struct hv_bzimage_info *out)
 {
+	HV_CHECK_ARG(out);
 	int ret;
 
 	if (!image || !out)

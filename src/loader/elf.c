@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -225,6 +226,7 @@ int hv_loader_elf_validate(const uint8_t *p, size_t size, struct hv_elf_info *ou
 
 HV_EXPORT int hv_loader_elf_parse(const void *image, size_t size, struct hv_elf_info *out)
 {
+	HV_CHECK_ARG(out);
 	int ret;
 
 	if (!image || !out)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -21,14 +22,11 @@ HV_EXPORT void hv_linux_boot_config_init(struct hv_linux_boot_config *cfg)
 int hv_linux_config_resolve(const struct hv_linux_boot_config *in,
 			    struct hv_linux_boot_config *cfg)
 {
-	hv_linux_boot_config_init(cfg);
-	if (in) {
-		if (in->size < sizeof(*in))
-			return hv_err(-EINVAL, "boot config size %u is smaller than %zu", in->size,
-				      sizeof(*in));
-		*cfg = *in;
-		cfg->size = sizeof(*cfg);
-	}
+	int ret = in ? HV_CFG_LOAD(cfg, in, hv_linux_boot_config_init, "boot config")
+		     : (hv_linux_boot_config_init(cfg), 0); /* NULL: the defaults */
+
+	if (ret)
+		return ret;
 	if (cfg->flags & ~HV_LINUX_F_ALL)
 		return hv_err(-EINVAL, "boot config: unknown flags 0x%x",
 			      cfg->flags & ~HV_LINUX_F_ALL);
@@ -121,6 +119,8 @@ HV_EXPORT int hv_loader_load_linux(struct hv_mem *mem, const void *image, size_t
 				   const struct hv_linux_boot_config *cfg,
 				   struct hv_linux_boot_result *out)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 	const uint8_t *p = image;
 
 	if (!image)

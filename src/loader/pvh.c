@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -154,6 +155,8 @@ HV_EXPORT int hv_loader_load_pvh(struct hv_mem *mem, const void *image, size_t s
 				 const struct hv_linux_boot_config *cfg,
 				 struct hv_linux_boot_result *out)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 	int ret;
 
 	if (!mem || !image || !out)

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -10,6 +11,7 @@ typedef unsigned long long ull;
 HV_EXPORT int hv_loader_load_raw(struct hv_mem *mem, const void *image, size_t size,
 				 uint64_t gpa)
 {
+	HV_CHECK_ARG(mem);
 	int ret;
 
 	if (!mem || !image || !size)

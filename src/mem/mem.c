@@ -9,6 +9,7 @@
 
 #include "mem/mem_backing.h"
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define HV_PAGE_SIZE 4096ull
@@ -34,6 +35,8 @@ HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 
 HV_EXPORT int hv_mem_create(struct hv_mem **out)
 {
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	struct hv_mem *mem = calloc(1, sizeof(*mem));
 
 	if (!mem)
@@ -121,9 +124,6 @@ static int validate_config(const struct hv_mem_region_config *cfg)
 {
 	uint64_t align;
 
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "guest memory region: config size %u is smaller than %zu",
-			      cfg ? cfg->size : 0, sizeof(*cfg));
 	align = (cfg->flags & HV_MEM_F_HUGEPAGES) ? HV_HUGE_PAGE_SIZE : HV_PAGE_SIZE;
 	if (cfg->flags & ~HV_MEM_F_ALL)
 		return hv_err(-EINVAL, "guest memory region: unknown flags 0x%x",
@@ -187,14 +187,19 @@ static int reserve_slot(struct hv_mem *mem)
 	return 0;
 }
 
-HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
+HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *ucfg,
 				uint32_t *id_out)
 {
+	struct hv_mem_region_config c;
+	const struct hv_mem_region_config *cfg = &c;
 	struct hv_mem_region r = { .fd = -1 };
 	int64_t pos;
 	int ret;
 
-	ret = validate_config(cfg);
+	HV_CHECK_ARG(mem);
+	ret = HV_CFG_LOAD(&c, ucfg, hv_mem_region_config_init, "guest memory region config");
+	if (!ret)
+		ret = validate_config(cfg);
 	if (ret)
 		return ret;
 	ret = check_overlap(mem, cfg->gpa, cfg->bytes);
@@ -243,6 +248,7 @@ err_name:
 
 HV_EXPORT int hv_mem_remove_region(struct hv_mem *mem, uint32_t id)
 {
+	HV_CHECK_ARG(mem);
 	struct hv_mem_region *r = find_id(mem, id);
 	uint64_t pos;
 
@@ -260,10 +266,13 @@ HV_EXPORT int hv_mem_remove_region(struct hv_mem *mem, uint32_t id)
 HV_EXPORT int hv_mem_region_info(const struct hv_mem *mem, uint32_t id,
 				 struct hv_mem_region_info *info)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(info);
 	const struct hv_mem_region *r = find_id(mem, id);
 
 	if (!r)
 		return hv_err(-ENOENT, "guest memory: no region with id %u", id);
+	memset(info, 0, sizeof(*info));
 	info->id = r->id;
 	info->flags = r->flags;
 	info->backing = r->backing;
@@ -277,6 +286,7 @@ HV_EXPORT int hv_mem_region_info(const struct hv_mem *mem, uint32_t id,
 
 HV_EXPORT int hv_mem_regions(const struct hv_mem *mem, uint32_t *ids, uint32_t max)
 {
+	HV_CHECK_ARG(mem);
 	for (uint32_t i = 0; i < mem->count && i < max; i++)
 		ids[i] = mem->regions[i].id;
 	return (int)mem->count;
@@ -284,6 +294,8 @@ HV_EXPORT int hv_mem_regions(const struct hv_mem *mem, uint32_t *ids, uint32_t m
 
 HV_EXPORT int hv_mem_translate(const struct hv_mem *mem, uint64_t gpa, uint64_t len, void **hva)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(hva);
 	const struct hv_mem_region *r = hv_mem_find(mem, gpa);
 	uint64_t offset;
 
@@ -356,16 +368,19 @@ static int copy_span(const struct hv_mem *mem, uint64_t gpa, void *out, const vo
 
 HV_EXPORT int hv_mem_read(const struct hv_mem *mem, uint64_t gpa, void *buf, size_t len)
 {
+	HV_CHECK_ARG(mem);
 	return copy_span(mem, gpa, buf, NULL, len);
 }
 
 HV_EXPORT int hv_mem_write(struct hv_mem *mem, uint64_t gpa, const void *buf, size_t len)
 {
+	HV_CHECK_ARG(mem);
 	return copy_span(mem, gpa, NULL, buf, len);
 }
 
 HV_EXPORT int hv_mem_set_dirty_log(struct hv_mem *mem, uint32_t id, bool enable)
 {
+	HV_CHECK_ARG(mem);
 	struct hv_mem_region *r = find_id(mem, id);
 	uint32_t flags;
 	int ret;
@@ -395,6 +410,7 @@ HV_EXPORT size_t hv_mem_dirty_bitmap_bytes(uint64_t region_bytes)
 HV_EXPORT int hv_mem_get_dirty_log(struct hv_mem *mem, uint32_t id, uint64_t *bitmap,
 				   size_t bitmap_bytes)
 {
+	HV_CHECK_ARG(mem);
 	struct hv_mem_region *r = find_id(mem, id);
 
 	if (!r)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hvlib/ioloop.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define WAKE_ID 0 /* the loop's own eventfd; registrations count from 1 */
@@ -109,6 +110,8 @@ static void *loop_thread(void *arg)
 
 HV_EXPORT int hv_ioloop_create(struct hv_ioloop **out)
 {
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_ID };
 	struct hv_ioloop *l = calloc(1, sizeof(*l));
 	sigset_t all, old;
@@ -174,6 +177,7 @@ HV_EXPORT void hv_ioloop_destroy(struct hv_ioloop *l)
 HV_EXPORT int hv_ioloop_add(struct hv_ioloop *l, int fd, uint32_t events, hv_ioloop_fn fn,
 			    void *opaque)
 {
+	HV_CHECK_ARG(l);
 	struct epoll_event ev = { 0 };
 	int ret = 0;
 
@@ -211,6 +215,7 @@ out:
 
 HV_EXPORT int hv_ioloop_remove(struct hv_ioloop *l, int fd)
 {
+	HV_CHECK_ARG(l);
 	struct entry *e;
 	uint64_t id;
 

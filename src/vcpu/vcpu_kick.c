@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -78,6 +79,7 @@ bool hv_kick_leave_run(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	atomic_store(&vcpu->kick_pending, 1);
 	if (atomic_load(&vcpu->in_run)) {
 		int ret = pthread_kill(vcpu->run_thread, vcpu->vm->cfg.kick_signal);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -171,6 +172,8 @@ void hv_vcpu_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(exit);
 	bool kicked;
 	int ret;
 
@@ -211,6 +214,8 @@ static bool needs_caller(const struct hv_vcpu *vcpu, const struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(exit);
 	for (;;) {
 		int ret = hv_vcpu_run_once(vcpu, exit);
 
@@ -223,6 +228,7 @@ HV_EXPORT int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_set_io_result(struct hv_vcpu *vcpu, uint64_t value)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_pending_read *p = &vcpu->pending_read;
 
 	if (!p->data)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -91,6 +92,7 @@ out:
 
 HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaque)
 {
+	HV_CHECK_ARG(vcpu);
 	int ret;
 
 	pthread_mutex_lock(&vcpu->lock);
@@ -113,6 +115,7 @@ HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaq
 
 HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	pthread_mutex_lock(&vcpu->lock);
 	vcpu->stop_requested = true;
 	pthread_cond_broadcast(&vcpu->cond);
@@ -122,6 +125,7 @@ HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
 {
+	HV_CHECK_ARG(vcpu);
 	int ret;
 
 	pthread_mutex_lock(&vcpu->lock);
@@ -145,6 +149,7 @@ HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
 
 HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	int ret = 0;
 
 	pthread_mutex_lock(&vcpu->lock);
@@ -168,6 +173,7 @@ HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	pthread_mutex_lock(&vcpu->lock);
 	vcpu->pause_requested = false;
 	pthread_cond_broadcast(&vcpu->cond);
@@ -177,6 +183,7 @@ HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_set_affinity(struct hv_vcpu *vcpu, const uint32_t *cpus, uint32_t n)
 {
+	HV_CHECK_ARG(vcpu);
 	cpu_set_t set;
 	int ret = 0;
 

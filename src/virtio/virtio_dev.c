@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 #include "vm/vm_internal.h"
@@ -27,8 +28,6 @@
 #define CORE_FEATURES (HV_VIRTIO_F_VERSION_1 | HV_VIRTIO_F_EVENT_IDX | HV_VIRTIO_F_INDIRECT_DESC)
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
-/* The config as first published, before ioloop was appended. */
-#define HV_VIRTIO_DEV_CONFIG_V1_SIZE offsetof(struct hv_virtio_dev_config, ioloop)
 /* The ops table as first published, before status was appended. */
 #define HV_VIRTIO_OPS_V1_SIZE offsetof(struct hv_virtio_dev_ops, status)
 
@@ -42,12 +41,8 @@ HV_EXPORT void hv_virtio_dev_config_init(struct hv_virtio_dev_config *cfg)
 
 static int check_config(const struct hv_virtio_dev_config *cfg)
 {
-	const struct hv_virtio_dev_ops *ops = cfg ? cfg->ops : NULL;
+	const struct hv_virtio_dev_ops *ops = cfg->ops;
 
-	if (!cfg || cfg->size < HV_VIRTIO_DEV_CONFIG_V1_SIZE)
-		return hv_err(-EINVAL, "virtio device config: size %u is smaller than %zu (call "
-				       "hv_virtio_dev_config_init())", cfg ? cfg->size : 0,
-			      HV_VIRTIO_DEV_CONFIG_V1_SIZE);
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio device config: unknown flags 0x%x", cfg->flags);
 	if (!ops || ops->size < HV_VIRTIO_OPS_V1_SIZE)
@@ -72,12 +67,20 @@ static int check_config(const struct hv_virtio_dev_config *cfg)
 	return 0;
 }
 
-HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
+HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *ucfg,
 				   struct hv_virtio_dev **out)
 {
+	struct hv_virtio_dev_config c;
+	const struct hv_virtio_dev_config *cfg = &c;
 	struct hv_virtio_dev *dev;
 	uint32_t qsize, i = 0;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_dev_config_init, "virtio device config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -100,7 +103,7 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 			goto fail_queues;
 		else
 			dev->queues[i].notify_fd = -1;
-	ret = hv_virtio_dev_loop_init(dev, cfg->size >= sizeof(*cfg) ? cfg->ioloop : NULL);
+	ret = hv_virtio_dev_loop_init(dev, cfg->ioloop);
 	if (ret)
 		goto fail_loop;
 	*out = dev;
@@ -153,16 +156,19 @@ void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virt
 
 HV_EXPORT struct hv_virtq *hv_virtio_dev_queue(struct hv_virtio_dev *dev, uint32_t index)
 {
+	HV_CHECK_ARG_RET(dev, NULL);
 	return index < dev->nr_queues ? &dev->queues[index] : NULL;
 }
 
 HV_EXPORT uint64_t hv_virtio_dev_features(const struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, 0);
 	return __atomic_load_n(&dev->driver_features, __ATOMIC_RELAXED);
 }
 
 HV_EXPORT uint32_t hv_virtio_dev_status(const struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, 0);
 	return __atomic_load_n(&dev->status, __ATOMIC_RELAXED);
 }
 
@@ -182,6 +188,7 @@ void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, cons
 HV_EXPORT void hv_virtio_dev_log(struct hv_virtio_dev *dev, enum hv_log_level level,
 				 const char *msg)
 {
+	HV_CHECK_ARG_RET(dev, );
 	hv_virtio_dev_logf(dev, level, "%s", msg);
 }
 
@@ -199,6 +206,7 @@ void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits)
 
 HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, );
 	__atomic_add_fetch(&dev->config_generation, 1, __ATOMIC_RELEASE);
 	if (hv_virtio_dev_status(dev) & HV_VIRTIO_STATUS_DRIVER_OK)
 		hv_virtio_dev_interrupt(dev, HV_VIRTIO_ISR_CONFIG);
@@ -206,6 +214,7 @@ HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 
 HV_EXPORT void hv_virtio_dev_needs_reset(struct hv_virtio_dev *dev, const char *reason)
 {
+	HV_CHECK_ARG_RET(dev, );
 	bool log;
 
 	pthread_mutex_lock(&dev->lock);

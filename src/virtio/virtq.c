@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 #include "virtio/virtq_chain.h"
@@ -116,6 +117,7 @@ void hv_virtq_reset(struct hv_virtq *q)
 
 HV_EXPORT uint32_t hv_virtq_max_bufs(const struct hv_virtq *q)
 {
+	HV_CHECK_ARG_RET(q, 0);
 	return q->max_size;
 }
 
@@ -179,6 +181,8 @@ static int pop_locked(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t ma
 HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t max_bufs,
 			   struct hv_virtq_req *req)
 {
+	HV_CHECK_ARG(q);
+	HV_CHECK_ARG(req);
 	char why[160];
 	int ret = 0;
 
@@ -201,6 +205,8 @@ HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32
 HV_EXPORT void hv_virtq_push(struct hv_virtq *q, const struct hv_virtq_req *req,
 			     uint32_t written)
 {
+	HV_CHECK_ARG_RET(q, );
+	HV_CHECK_ARG_RET(req, );
 	struct vring_used_elem *elem;
 
 	if (written > req->writable_bytes)
@@ -244,6 +250,7 @@ static bool should_interrupt(struct hv_virtq *q)
 
 HV_EXPORT void hv_virtq_notify(struct hv_virtq *q)
 {
+	HV_CHECK_ARG_RET(q, );
 	bool fire = false;
 
 	pthread_mutex_lock(&q->lock);

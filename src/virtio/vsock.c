@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 #include "virtio/vsock_internal.h"
@@ -166,10 +167,6 @@ static int make_eventfds(struct hv_virtio_vsock *v)
 
 static int check_config(const struct hv_virtio_vsock_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "virtio-vsock config: size %u is smaller than %zu (call "
-				       "hv_virtio_vsock_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio-vsock config: unknown flags 0x%x", cfg->flags);
 	if (!cfg->vm)
@@ -211,12 +208,20 @@ static int create_dev(struct hv_virtio_vsock *v, const struct hv_virtio_vsock_co
 	return ret;
 }
 
-HV_EXPORT int hv_virtio_vsock_create(const struct hv_virtio_vsock_config *cfg,
+HV_EXPORT int hv_virtio_vsock_create(const struct hv_virtio_vsock_config *ucfg,
 				     struct hv_virtio_vsock **out)
 {
+	struct hv_virtio_vsock_config c;
+	const struct hv_virtio_vsock_config *cfg = &c;
 	struct hv_virtio_vsock *v;
 	uint64_t features = 0;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_vsock_config_init, "virtio-vsock config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -278,5 +283,6 @@ HV_EXPORT void hv_virtio_vsock_destroy(struct hv_virtio_vsock *v)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_vsock_dev(struct hv_virtio_vsock *v)
 {
+	HV_CHECK_ARG_RET(v, NULL);
 	return v->dev;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vm/vm_internal.h"
 
@@ -34,6 +35,7 @@ static int need_cap(struct hv_vm *vm, uint32_t cap, const char *name, const char
 HV_EXPORT int hv_vm_irqfd(struct hv_vm *vm, int fd, uint32_t gsi, int resample_fd,
 			  uint32_t flags)
 {
+	HV_CHECK_ARG(vm);
 	struct kvm_irqfd req = { .fd = (uint32_t)fd, .gsi = gsi };
 	bool deassign = flags & HV_IRQFD_F_DEASSIGN;
 	char what[64];
@@ -106,6 +108,7 @@ static int check_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, ui
 HV_EXPORT int hv_vm_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, uint64_t addr,
 			      uint32_t width, uint64_t datamatch, uint32_t flags)
 {
+	HV_CHECK_ARG(vm);
 	struct kvm_ioeventfd req = { .addr = addr, .len = width, .fd = fd };
 	bool match = flags & HV_IOEVENTFD_F_DATAMATCH;
 	char what[96], dm[40] = "";

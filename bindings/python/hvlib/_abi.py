@@ -84,6 +84,7 @@ class MemRegionInfo(Struct):
         ("bytes", u64),
         ("host_addr", C.c_void_p),
         ("name", C.c_char_p),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -317,6 +318,7 @@ class LinuxBootResult(Struct):
         ("entry", u64),
         ("boot_params", u64),
         ("used", LoaderUsed * HV_LOADER_MAX_USED),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -387,6 +389,7 @@ class MicrovmStatus(Struct):
         ("reserved", u32),
         ("exit", HvExit),
         ("message", C.c_char * 256),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -419,7 +422,7 @@ class BalloonInfo(Struct):
 #: means this module and include/hvlib/ disagree: fail at import, loudly.
 EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     MemRegionConfig: 56,
-    MemRegionInfo: 48,
+    MemRegionInfo: 80,
     VmConfig: 48,
     HvExit: 80,
     X86Regs: 144,
@@ -433,11 +436,11 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     E820Range: 24,
     LinuxBootConfig: 88,
     LoaderUsed: 24,
-    LinuxBootResult: 216,
+    LinuxBootResult: 248,
     MicrovmDisk: 24,
     MicrovmNet: 24,
     MicrovmConfig: 144,
-    MicrovmStatus: 352,
+    MicrovmStatus: 384,
     BalloonInfo: 192,
 }
 

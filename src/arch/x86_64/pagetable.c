@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hvlib/x86.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define PAGE 4096ull
@@ -43,6 +44,7 @@ HV_EXPORT uint64_t hv_x86_identity_map_bytes(uint64_t identity_bytes)
 HV_EXPORT int hv_x86_build_identity_map(void *buf, uint64_t buf_bytes, uint64_t buf_gpa,
 					uint64_t identity_bytes, uint64_t *cr3)
 {
+	HV_CHECK_ARG(cr3);
 	uint64_t *table = buf;
 	uint64_t need, dirs, pdpts, pages_2m;
 

@@ -12,6 +12,7 @@
 
 #include "arch/x86_64/acpi/acpi_x86.h"
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define PAGE 4096ull
@@ -142,7 +143,7 @@ static int prepare(const struct hv_x86_acpi_config *cfg, struct hv_x86_acpi_plan
 		ret = hv_x86_dsdt(p, dsdt, &dsdt_len);
 	if (ret)
 		return ret;
-	plan_layout(cfg, dsdt_len, l);
+	plan_layout(p->cfg, dsdt_len, l);
 	return 0;
 }
 
@@ -182,6 +183,7 @@ void hv_x86_acpi_image_release(struct hv_x86_acpi_image *img)
 
 HV_EXPORT int hv_x86_acpi_tables_bytes(const struct hv_x86_acpi_config *cfg, uint64_t *bytes)
 {
+	HV_CHECK_ARG(bytes);
 	struct hv_x86_acpi_plan plan;
 	uint8_t *dsdt = NULL;
 	struct layout l;
@@ -204,6 +206,7 @@ HV_EXPORT int hv_x86_acpi_build_buffer(const struct hv_x86_acpi_config *cfg, voi
 				       size_t buf_bytes, uint64_t buf_gpa,
 				       struct hv_x86_acpi_result *out)
 {
+	HV_CHECK_ARG(out);
 	struct hv_x86_acpi_image img;
 	const struct hv_x86_acpi_result *r = &img.result;
 	uint8_t *b = buf;
@@ -253,6 +256,8 @@ static bool backed(const struct hv_mem *mem, uint64_t gpa, uint64_t len)
 HV_EXPORT int hv_x86_acpi_build(struct hv_mem *mem, const struct hv_x86_acpi_config *cfg,
 				struct hv_x86_acpi_result *out)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 	struct hv_x86_acpi_image img;
 	const struct hv_x86_acpi_result *r = &img.result;
 	int ret;
