@@ -10,6 +10,7 @@
 
 HV_EXPORT void hv_acpi_device_init(struct hv_acpi_device *dev)
 {
+	HV_CHECK_ARG_RET(dev, );
 	memset(dev, 0, sizeof(*dev));
 	dev->size = sizeof(*dev);
 	dev->irq = HV_ACPI_NO_IRQ;

@@ -211,6 +211,7 @@ HV_EXPORT void hv_i8042_reset(struct hv_i8042 *k)
 
 HV_EXPORT void hv_i8042_config_init(struct hv_i8042_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

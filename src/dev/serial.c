@@ -82,6 +82,7 @@ HV_EXPORT void hv_serial_reset(struct hv_serial *s)
 
 HV_EXPORT void hv_serial_config_init(struct hv_serial_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->output_fd = -1;

@@ -14,6 +14,7 @@ typedef unsigned long long ull;
 
 HV_EXPORT void hv_linux_boot_config_init(struct hv_linux_boot_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

@@ -27,6 +27,7 @@ struct hv_mem {
 
 HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->backing = HV_MEM_ANON;

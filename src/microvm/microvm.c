@@ -39,6 +39,7 @@ HV_EXPORT const char *hv_stop_reason_name(uint32_t reason)
 
 HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->console_out_fd = -1;

@@ -22,12 +22,14 @@
 
 HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 {
+	HV_CHECK_ARG_RET(disk, );
 	memset(disk, 0, sizeof(*disk));
 	disk->size = sizeof(*disk);
 }
 
 HV_EXPORT void hv_microvm_net_init(struct hv_microvm_net *net)
 {
+	HV_CHECK_ARG_RET(net, );
 	memset(net, 0, sizeof(*net));
 	net->size = sizeof(*net);
 }

@@ -41,6 +41,7 @@ struct hv_pci_host {
 
 HV_EXPORT void hv_pci_host_config_init(struct hv_pci_host_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->conf1_port = HV_PCI_CONF1_PORT;

@@ -12,12 +12,12 @@ static int check_size(uint32_t size, const char *what, const char *init)
 	if (size < HV_CFG_MIN_SIZE)
 		return hv_err(-EINVAL, "%s: size %u is smaller than %u (call %s)", what, size,
 			      HV_CFG_MIN_SIZE, init);
-	if (size % 4)
-		return hv_err(-EINVAL, "%s: size %u is not a multiple of 4 (call %s)", what, size,
-			      init);
 	if (size > HV_CFG_MAX_SIZE)
 		return hv_err(-EINVAL, "%s: size %u is larger than any hvlib struct (%u); "
 				       "uninitialised? (call %s)", what, size, HV_CFG_MAX_SIZE, init);
+	if (size % 4)
+		return hv_err(-EINVAL, "%s: size %u is not a multiple of 4 (call %s)", what, size,
+			      init);
 	return 0;
 }
 

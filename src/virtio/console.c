@@ -62,6 +62,7 @@ struct hv_virtio_console {
 
 HV_EXPORT void hv_virtio_console_config_init(struct hv_virtio_console_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->output_fd = -1;

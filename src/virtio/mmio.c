@@ -206,6 +206,7 @@ static int mmio_bus_io(void *opaque, uint64_t offset, uint32_t width, bool is_wr
 
 HV_EXPORT void hv_virtio_mmio_config_init(struct hv_virtio_mmio_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

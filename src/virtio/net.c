@@ -33,6 +33,7 @@
 
 HV_EXPORT void hv_virtio_net_config_init(struct hv_virtio_net_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

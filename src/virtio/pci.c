@@ -28,6 +28,7 @@
 
 HV_EXPORT void hv_virtio_pci_config_init(struct hv_virtio_pci_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

@@ -61,6 +61,7 @@ static const struct hv_virtio_dev_ops rng_ops = {
 
 HV_EXPORT void hv_virtio_rng_config_init(struct hv_virtio_rng_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

@@ -183,6 +183,7 @@ static int check_config(const struct hv_virtio_vsock_config *cfg)
 
 HV_EXPORT void hv_virtio_vsock_config_init(struct hv_virtio_vsock_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }

@@ -45,6 +45,7 @@ int hv_kvm_ioctl(int fd, unsigned long request, void *arg)
 
 HV_EXPORT void hv_vm_config_init(struct hv_vm_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->log_level = HV_LOG_INFO;

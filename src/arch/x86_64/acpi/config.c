@@ -23,6 +23,7 @@ static const struct hv_acpi_device com1 = {
 
 HV_EXPORT void hv_x86_acpi_config_init(struct hv_x86_acpi_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->nr_cpus = 1;
