@@ -136,10 +136,11 @@ static int grow(struct hv_bus *bus)
 HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, hv_io_fn fn,
 			      void *opaque, const char *name, uint32_t *handle_out)
 {
-	HV_CHECK_ARG(bus);
 	struct hv_bus_range *r;
 	int64_t pos;
 	int ret;
+
+	HV_CHECK_ARG(bus);
 
 	pthread_rwlock_wrlock(&bus->lock);
 	ret = check_new_range(bus, base, len, fn);
@@ -168,8 +169,9 @@ out:
 
 HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
 {
-	HV_CHECK_ARG(bus);
 	int ret = -ENOENT;
+
+	HV_CHECK_ARG(bus);
 
 	pthread_rwlock_wrlock(&bus->lock);
 	for (uint32_t i = 0; i < bus->count; i++) {
@@ -195,11 +197,12 @@ static uint64_t width_mask(uint32_t width)
 HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width, bool is_write,
 			      uint64_t *value)
 {
-	HV_CHECK_ARG(bus);
-	HV_CHECK_ARG(value);
 	const struct hv_bus_range *r;
 	int64_t i;
 	int ret;
+
+	HV_CHECK_ARG(bus);
+	HV_CHECK_ARG(value);
 
 	if (width == 0 || width > 8 || addr + width < addr) {
 		if (!is_write)

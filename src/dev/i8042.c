@@ -167,9 +167,10 @@ static bool write_data(struct hv_i8042 *k, uint8_t val)
 HV_EXPORT int hv_i8042_io(struct hv_i8042 *k, uint16_t port, uint32_t width, bool is_write,
 			  uint64_t *value)
 {
+	bool reset = false;
+
 	HV_CHECK_ARG(k);
 	HV_CHECK_ARG(value);
-	bool reset = false;
 
 	if (width != 1 || (port != HV_I8042_DATA_PORT && port != HV_I8042_COMMAND_PORT))
 		return hv_err(-EINVAL, "i8042: %u-byte access to port 0x%x", width, port);
@@ -259,9 +260,10 @@ static int command_port_io(void *opaque, uint64_t offset, uint32_t width, bool i
 
 HV_EXPORT int hv_i8042_attach(struct hv_i8042 *k, struct hv_bus *bus)
 {
+	int ret;
+
 	HV_CHECK_ARG(k);
 	HV_CHECK_ARG(bus);
-	int ret;
 
 	if (k->bus)
 		return hv_err(-EBUSY, "i8042: already attached to a bus");

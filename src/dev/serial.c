@@ -23,9 +23,10 @@ static void emit(struct hv_serial *s, uint8_t byte)
 HV_EXPORT int hv_serial_io(struct hv_serial *s, uint64_t offset, uint32_t width, bool is_write,
 			   uint64_t *value)
 {
+	uint64_t result = 0;
+
 	HV_CHECK_ARG(s);
 	HV_CHECK_ARG(value);
-	uint64_t result = 0;
 
 	if ((width != 1 && width != 2 && width != 4 && width != 8) ||
 	    offset > HV_SERIAL_NR_PORTS - width)
@@ -61,8 +62,9 @@ HV_EXPORT int hv_serial_io(struct hv_serial *s, uint64_t offset, uint32_t width,
 
 HV_EXPORT size_t hv_serial_input(struct hv_serial *s, const uint8_t *data, size_t len)
 {
-	HV_CHECK_ARG_RET(s, 0);
 	size_t n;
+
+	HV_CHECK_ARG_RET(s, 0);
 
 	pthread_mutex_lock(&s->lock);
 	n = hv_serial_receive(s, data, len);
@@ -151,9 +153,10 @@ static int serial_bus_io(void *opaque, uint64_t offset, uint32_t width, bool is_
 
 HV_EXPORT int hv_serial_attach(struct hv_serial *s, struct hv_bus *bus, uint16_t base)
 {
+	int ret;
+
 	HV_CHECK_ARG(s);
 	HV_CHECK_ARG(bus);
-	int ret;
 
 	if (s->bus)
 		return hv_err(-EBUSY, "UART: already attached to a bus");

@@ -146,8 +146,9 @@ int hv_loader_bzimage_validate(const uint8_t *p, size_t size, struct hv_bzimage_
 HV_EXPORT int hv_loader_bzimage_parse(const void *image, size_t size,
 				      struct hv_bzimage_info *out)
 {
-	HV_CHECK_ARG(out);
 	int ret;
+
+	HV_CHECK_ARG(out);
 
 	if (!image || !out)
 		return hv_err(-EINVAL, "parsing bzImage: NULL image or info");

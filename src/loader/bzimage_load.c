@@ -173,9 +173,10 @@ HV_EXPORT int hv_loader_load_bzimage(struct hv_mem *mem, const void *image, size
 				     const struct hv_linux_boot_config *cfg,
 				     struct hv_linux_boot_result *out)
 {
+	int ret;
+
 	HV_CHECK_ARG(mem);
 	HV_CHECK_ARG(out);
-	int ret;
 
 	if (!mem || !image || !out)
 		return hv_err(-EINVAL, "loading bzImage: NULL memory, image or result");

@@ -113,13 +113,14 @@ HV_EXPORT int hv_loader_load_linux_file(struct hv_mem *mem, const char *kernel_p
 					const struct hv_linux_boot_config *cfg,
 					struct hv_linux_boot_result *out)
 {
-	HV_CHECK_ARG(mem);
-	HV_CHECK_ARG(kernel_path);
-	HV_CHECK_ARG(out);
 	struct hv_linux_boot_config local;
 	void *kernel;
 	size_t kernel_size;
 	int ret;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(kernel_path);
+	HV_CHECK_ARG(out);
 
 	ret = cfg ? HV_CFG_LOAD(&local, cfg, hv_linux_boot_config_init, "boot config")
 		  : (hv_linux_boot_config_init(&local), 0); /* NULL: the defaults */

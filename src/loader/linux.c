@@ -120,9 +120,10 @@ HV_EXPORT int hv_loader_load_linux(struct hv_mem *mem, const void *image, size_t
 				   const struct hv_linux_boot_config *cfg,
 				   struct hv_linux_boot_result *out)
 {
+	const uint8_t *p = image;
+
 	HV_CHECK_ARG(mem);
 	HV_CHECK_ARG(out);
-	const uint8_t *p = image;
 
 	if (!image)
 		return hv_err(-EINVAL, "loading Linux: no image");

@@ -155,9 +155,10 @@ HV_EXPORT int hv_loader_load_pvh(struct hv_mem *mem, const void *image, size_t s
 				 const struct hv_linux_boot_config *cfg,
 				 struct hv_linux_boot_result *out)
 {
+	int ret;
+
 	HV_CHECK_ARG(mem);
 	HV_CHECK_ARG(out);
-	int ret;
 
 	if (!mem || !image || !out)
 		return hv_err(-EINVAL, "loading PVH kernel: NULL memory, image or result");

@@ -11,8 +11,9 @@ typedef unsigned long long ull;
 HV_EXPORT int hv_loader_load_raw(struct hv_mem *mem, const void *image, size_t size,
 				 uint64_t gpa)
 {
-	HV_CHECK_ARG(mem);
 	int ret;
+
+	HV_CHECK_ARG(mem);
 
 	if (!mem || !image || !size)
 		return hv_err(-EINVAL, "loading raw image: NULL memory or image, or size 0");

@@ -226,8 +226,9 @@ static int handle_vcpu_exit(void *opaque, struct hv_vcpu *vcpu, const struct hv_
 
 HV_EXPORT int hv_microvm_start(struct hv_microvm *m)
 {
-	HV_CHECK_ARG(m);
 	int ret = 0;
+
+	HV_CHECK_ARG(m);
 
 	pthread_mutex_lock(&m->lock);
 	if (m->started)
@@ -306,9 +307,10 @@ static int wait_stopped(struct hv_microvm *m, int timeout_ms)
 HV_EXPORT int hv_microvm_wait(struct hv_microvm *m, int timeout_ms,
 			      struct hv_microvm_status *status)
 {
+	int ret;
+
 	HV_CHECK_ARG(m);
 	HV_CHECK_ARG(status);
-	int ret;
 
 	if (!m->started)
 		return hv_err(-EINVAL, "micro-VM: wait before start");

@@ -355,8 +355,9 @@ const struct hv_pci_host_config *hv_pci_host_get_config(const struct hv_pci_host
 
 HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *h, void *buf, uint32_t len)
 {
-	HV_CHECK_ARG(h);
 	uint8_t t[MCFG_BYTES] = { 0 };
+
+	HV_CHECK_ARG(h);
 
 	if (!h || !h->cfg.ecam_base)
 		return hv_err(-EINVAL, "PCI: no ECAM window, so no MCFG");

@@ -177,9 +177,10 @@ HV_EXPORT void hv_ioloop_destroy(struct hv_ioloop *l)
 HV_EXPORT int hv_ioloop_add(struct hv_ioloop *l, int fd, uint32_t events, hv_ioloop_fn fn,
 			    void *opaque)
 {
-	HV_CHECK_ARG(l);
 	struct epoll_event ev = { 0 };
 	int ret = 0;
+
+	HV_CHECK_ARG(l);
 
 	if (fd < 0 || !fn || !events || (events & ~HV_IOLOOP_ALL))
 		return hv_err(-EINVAL, "I/O loop: bad fd %d, callback or events 0x%x", fd, events);
@@ -215,9 +216,10 @@ out:
 
 HV_EXPORT int hv_ioloop_remove(struct hv_ioloop *l, int fd)
 {
-	HV_CHECK_ARG(l);
 	struct entry *e;
 	uint64_t id;
+
+	HV_CHECK_ARG(l);
 
 	pthread_mutex_lock(&l->lock);
 	e = find_fd(l, fd);

@@ -172,10 +172,11 @@ void hv_vcpu_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 {
-	HV_CHECK_ARG(vcpu);
-	HV_CHECK_ARG(exit);
 	bool kicked;
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(exit);
 
 	memset(exit, 0, sizeof(*exit));
 	vcpu->pending_read.data = NULL;

@@ -92,8 +92,9 @@ out:
 
 HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaque)
 {
-	HV_CHECK_ARG(vcpu);
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
 
 	pthread_mutex_lock(&vcpu->lock);
 	if (vcpu->managed) {
@@ -125,8 +126,9 @@ HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
 {
-	HV_CHECK_ARG(vcpu);
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
 
 	pthread_mutex_lock(&vcpu->lock);
 	if (!vcpu->managed || vcpu->joined) {
@@ -149,8 +151,9 @@ HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
 
 HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
 {
-	HV_CHECK_ARG(vcpu);
 	int ret = 0;
+
+	HV_CHECK_ARG(vcpu);
 
 	pthread_mutex_lock(&vcpu->lock);
 	if (!vcpu->managed) {

@@ -222,10 +222,11 @@ HV_EXPORT int hv_virtio_balloon_set_target(struct hv_virtio_balloon *bal, uint64
 HV_EXPORT int hv_virtio_balloon_get(struct hv_virtio_balloon *bal,
 				    struct hv_virtio_balloon_info *info)
 {
-	HV_CHECK_ARG(bal);
-	HV_CHECK_ARG(info);
 	struct hv_virtio_balloon_info i;
 	uint32_t size;
+
+	HV_CHECK_ARG(bal);
+	HV_CHECK_ARG(info);
 
 	if (!info || info->size < offsetof(struct hv_virtio_balloon_info, stats))
 		return hv_err(-EINVAL, "virtio-balloon info: size %u is too small (set it to "

@@ -203,8 +203,9 @@ static const struct hv_virtio_dev_ops con_ops = {
 HV_EXPORT size_t hv_virtio_console_input(struct hv_virtio_console *con, const uint8_t *data,
 					 size_t len)
 {
-	HV_CHECK_ARG_RET(con, 0);
 	size_t took = 0;
+
+	HV_CHECK_ARG_RET(con, 0);
 
 	pthread_mutex_lock(&con->in_lock);
 	while (took < len && con->in_len < con->in_cap) {

@@ -215,8 +215,9 @@ HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 
 HV_EXPORT void hv_virtio_dev_needs_reset(struct hv_virtio_dev *dev, const char *reason)
 {
-	HV_CHECK_ARG_RET(dev, );
 	bool log;
+
+	HV_CHECK_ARG_RET(dev, );
 
 	pthread_mutex_lock(&dev->lock);
 	log = !dev->needs_reset_logged;

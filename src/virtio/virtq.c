@@ -181,10 +181,11 @@ static int pop_locked(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t ma
 HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32_t max_bufs,
 			   struct hv_virtq_req *req)
 {
-	HV_CHECK_ARG(q);
-	HV_CHECK_ARG(req);
 	char why[160];
 	int ret = 0;
+
+	HV_CHECK_ARG(q);
+	HV_CHECK_ARG(req);
 
 	pthread_mutex_lock(&q->lock);
 	if (q->broken)
@@ -205,9 +206,10 @@ HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32
 HV_EXPORT void hv_virtq_push(struct hv_virtq *q, const struct hv_virtq_req *req,
 			     uint32_t written)
 {
+	struct vring_used_elem *elem;
+
 	HV_CHECK_ARG_RET(q, );
 	HV_CHECK_ARG_RET(req, );
-	struct vring_used_elem *elem;
 
 	if (written > req->writable_bytes)
 		written = (uint32_t)req->writable_bytes;
@@ -250,8 +252,9 @@ static bool should_interrupt(struct hv_virtq *q)
 
 HV_EXPORT void hv_virtq_notify(struct hv_virtq *q)
 {
-	HV_CHECK_ARG_RET(q, );
 	bool fire = false;
+
+	HV_CHECK_ARG_RET(q, );
 
 	pthread_mutex_lock(&q->lock);
 	if (q->running && !q->broken)

@@ -329,9 +329,10 @@ HV_EXPORT int hv_vm_fd(const struct hv_vm *vm)
 
 HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level)
 {
-	HV_CHECK_ARG(vm);
 	struct kvm_irq_level line = { .irq = irq, .level = level ? 1 : 0 };
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (!vm->has_irqchip)
 		return hv_err(-ENXIO, "interrupt line %u: the VM has no in-kernel irqchip "
@@ -344,13 +345,14 @@ HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level)
 
 HV_EXPORT int hv_vm_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data)
 {
-	HV_CHECK_ARG(vm);
 	struct kvm_msi msi = {
 		.address_lo = (uint32_t)address,
 		.address_hi = (uint32_t)(address >> 32),
 		.data = data,
 	};
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (!vm->has_irqchip)
 		return hv_err(-ENXIO, "MSI to 0x%llx: the VM has no in-kernel irqchip "

@@ -35,11 +35,12 @@ static int need_cap(struct hv_vm *vm, uint32_t cap, const char *name, const char
 HV_EXPORT int hv_vm_irqfd(struct hv_vm *vm, int fd, uint32_t gsi, int resample_fd,
 			  uint32_t flags)
 {
-	HV_CHECK_ARG(vm);
 	struct kvm_irqfd req = { .fd = (uint32_t)fd, .gsi = gsi };
 	bool deassign = flags & HV_IRQFD_F_DEASSIGN;
 	char what[64];
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	snprintf(what, sizeof(what), "irqfd for GSI %u", gsi);
 	if (flags & ~HV_IRQFD_F_ALL)
@@ -108,11 +109,12 @@ static int check_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, ui
 HV_EXPORT int hv_vm_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space, uint64_t addr,
 			      uint32_t width, uint64_t datamatch, uint32_t flags)
 {
-	HV_CHECK_ARG(vm);
 	struct kvm_ioeventfd req = { .addr = addr, .len = width, .fd = fd };
 	bool match = flags & HV_IOEVENTFD_F_DATAMATCH;
 	char what[96], dm[40] = "";
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (match)
 		snprintf(dm, sizeof(dm), ", datamatch 0x%llx", (unsigned long long)datamatch);

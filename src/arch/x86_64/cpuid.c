@@ -163,9 +163,10 @@ void hv_x86_cpuid_set_topology(struct hv_x86_cpuid_entry *entries, uint32_t n, u
 HV_EXPORT int hv_vcpu_set_cpuid(struct hv_vcpu *vcpu, const struct hv_x86_cpuid_entry *entries,
 				uint32_t n)
 {
-	HV_CHECK_ARG(vcpu);
 	struct kvm_cpuid2 *buf;
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
 
 	if (n > HV_CPUID_MAX_ENTRIES)
 		return hv_err(-E2BIG, "vCPU %u: %u CPUID entries, at most %u", vcpu->index, n,

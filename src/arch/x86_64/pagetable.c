@@ -44,9 +44,10 @@ HV_EXPORT uint64_t hv_x86_identity_map_bytes(uint64_t identity_bytes)
 HV_EXPORT int hv_x86_build_identity_map(void *buf, uint64_t buf_bytes, uint64_t buf_gpa,
 					uint64_t identity_bytes, uint64_t *cr3)
 {
-	HV_CHECK_ARG(cr3);
 	uint64_t *table = buf;
 	uint64_t need, dirs, pdpts, pages_2m;
+
+	HV_CHECK_ARG(cr3);
 
 	if (identity_bytes == 0)
 		identity_bytes = 4 * GIB;

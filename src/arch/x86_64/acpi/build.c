@@ -183,11 +183,12 @@ void hv_x86_acpi_image_release(struct hv_x86_acpi_image *img)
 
 HV_EXPORT int hv_x86_acpi_tables_bytes(const struct hv_x86_acpi_config *cfg, uint64_t *bytes)
 {
-	HV_CHECK_ARG(bytes);
 	struct hv_x86_acpi_plan plan;
 	uint8_t *dsdt = NULL;
 	struct layout l;
 	int ret = prepare(cfg, &plan, &dsdt, &l);
+
+	HV_CHECK_ARG(bytes);
 
 	if (!ret)
 		*bytes = l.total;
@@ -206,11 +207,12 @@ HV_EXPORT int hv_x86_acpi_build_buffer(const struct hv_x86_acpi_config *cfg, voi
 				       size_t buf_bytes, uint64_t buf_gpa,
 				       struct hv_x86_acpi_result *out)
 {
-	HV_CHECK_ARG(out);
 	struct hv_x86_acpi_image img;
 	const struct hv_x86_acpi_result *r = &img.result;
 	uint8_t *b = buf;
 	int ret;
+
+	HV_CHECK_ARG(out);
 
 	if (!buf || !out)
 		return hv_err(-EINVAL, "ACPI: no buffer or no result");
@@ -256,11 +258,12 @@ static bool backed(const struct hv_mem *mem, uint64_t gpa, uint64_t len)
 HV_EXPORT int hv_x86_acpi_build(struct hv_mem *mem, const struct hv_x86_acpi_config *cfg,
 				struct hv_x86_acpi_result *out)
 {
-	HV_CHECK_ARG(mem);
-	HV_CHECK_ARG(out);
 	struct hv_x86_acpi_image img;
 	const struct hv_x86_acpi_result *r = &img.result;
 	int ret;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 
 	if (!mem || !out)
 		return hv_err(-EINVAL, "ACPI: no guest memory or no result");
