@@ -198,6 +198,7 @@ HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width,
 			      uint64_t *value)
 {
 	const struct hv_bus_range *r;
+	unsigned seq = hv_err_seq();
 	int64_t i;
 	int ret;
 
@@ -221,6 +222,12 @@ HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width,
 		if (!is_write)
 			*value = 0;
 		ret = r->fn(r->opaque, addr - r->base, width, is_write, value);
+		/* Name the device: its message if it left one, else its errno. */
+		if (ret && hv_err_seq() != seq)
+			ret = hv_err_context(ret, "%s at 0x%llx", r->name,
+					     (unsigned long long)r->base);
+		else if (ret)
+			ret = hv_err_sys(ret, "%s at 0x%llx", r->name, (unsigned long long)r->base);
 	}
 	pthread_rwlock_unlock(&bus->lock);
 	if (!is_write)

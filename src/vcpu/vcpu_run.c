@@ -49,7 +49,7 @@ static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space
 	if (ret != -ENOENT)
 		hv_vm_logf(vcpu->vm, HV_LOG_WARN, "vCPU %u: %s %s 0x%llx/%u failed: %s", vcpu->index,
 			   space, is_write ? "write" : "read", (unsigned long long)addr, width,
-			   hv_strerror(ret));
+			   hv_last_error()); /* names the device (hv_bus_dispatch()) */
 	else if (vcpu->vm->cfg.unclaimed_io == HV_UNCLAIMED_LOG)
 		hv_vm_logf(vcpu->vm, HV_LOG_DEBUG, "vCPU %u: unclaimed %s %s 0x%llx/%u = 0x%llx",
 			   vcpu->index, space, is_write ? "write" : "read",
@@ -198,6 +198,9 @@ HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->u.raw[0] = kicked; /* 1: hv_vcpu_kick(), 0: another signal */
 		return 0;
 	}
+	if (ret && hv_mem_regions(hv_vm_mem(vcpu->vm), NULL, 0) == 0)
+		return hv_err_sys(ret, "KVM_RUN on vCPU %u: the VM has no guest RAM (add a region "
+				       "to hv_vm_mem() first)", vcpu->index);
 	if (ret)
 		return hv_err_sys(ret, "KVM_RUN on vCPU %u", vcpu->index);
 	hv_vcpu_decode_exit(vcpu, exit);

@@ -96,9 +96,30 @@ static void test_new_caller_nonzero_tail_refused(void **state)
 	hv_vm_destroy(vm);
 }
 
+/* A VM without RAM cannot run; KVM's errno alone ("No space left on device"
+ * on some hosts) does not say why. */
+static void test_run_without_ram_says_so(void **state)
+{
+	struct hv_vcpu *vcpu;
+	struct hv_exit exit;
+	struct hv_vm *vm;
+
+	(void)state;
+	if (hv_vm_create(NULL, &vm) == -ENOENT)
+		skip();
+	assert_non_null(vm);
+	assert_int_equal(hv_vcpu_create(vm, 0, &vcpu), 0);
+	assert_int_equal(hv_x86_setup_real_mode(vcpu, 0, GUEST_CODE), 0);
+	if (hv_vcpu_run(vcpu, &exit) < 0) /* some KVMs report an MMIO exit instead */
+		assert_non_null(strstr(hv_last_error(), "the VM has no guest RAM"));
+	hv_vcpu_destroy(vcpu);
+	hv_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_without_ram_says_so),
 		cmocka_unit_test(test_old_caller_runs_a_guest),
 		cmocka_unit_test(test_new_caller_nonzero_tail_refused),
 	};
