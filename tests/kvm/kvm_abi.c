@@ -116,10 +116,50 @@ static void test_run_without_ram_says_so(void **state)
 	hv_vm_destroy(vm);
 }
 
+/* A port the guest writes to power off: the callback stops its own vCPU. */
+static int poweroff_port(void *opaque, uint64_t offset, uint32_t width, bool is_write,
+			 uint64_t *value)
+{
+	(void)offset;
+	(void)width;
+	(void)value;
+	return is_write ? hv_vcpu_stop(opaque) : 0;
+}
+
+/* What bus.h documents: hv_vcpu_stop() from a device callback ends a managed
+ * vCPU with HV_EXIT_STOP, though the guest would spin on. */
+static void test_device_stops_its_vcpu(void **state)
+{
+	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0x10, 0xeb, 0xfe }; /* out; jmp $ */
+	struct hv_mem_region_config rc;
+	struct hv_vcpu *vcpu;
+	struct hv_exit exit;
+	struct hv_vm *vm;
+
+	(void)state;
+	if (hv_vm_create(NULL, &vm) == -ENOENT)
+		skip();
+	assert_non_null(vm);
+	hv_mem_region_config_init(&rc);
+	rc.bytes = GUEST_RAM;
+	assert_int_equal(hv_mem_add_region(hv_vm_mem(vm), &rc, NULL), 0);
+	assert_int_equal(hv_mem_write(hv_vm_mem(vm), GUEST_CODE, code, sizeof(code)), 0);
+	assert_int_equal(hv_vcpu_create(vm, 0, &vcpu), 0);
+	assert_int_equal(hv_bus_register(hv_vm_bus(vm, HV_BUS_PIO), 0x10, 1, poweroff_port, vcpu,
+					 "poweroff", NULL), 0);
+	assert_int_equal(hv_x86_setup_real_mode(vcpu, 0, GUEST_CODE), 0);
+	assert_int_equal(hv_vcpu_start(vcpu, NULL, NULL), 0);
+	assert_int_equal(hv_vcpu_join(vcpu, &exit), 0);
+	assert_int_equal(exit.reason, HV_EXIT_STOP);
+	hv_vcpu_destroy(vcpu);
+	hv_vm_destroy(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_without_ram_says_so),
+		cmocka_unit_test(test_device_stops_its_vcpu),
 		cmocka_unit_test(test_old_caller_runs_a_guest),
 		cmocka_unit_test(test_new_caller_nonzero_tail_refused),
 	};
