@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-ABIDW_OPTS = ["--drop-private-types", "--no-corpus-path", "--no-comp-dir-path", "--short-locs"]
+ABIDW_OPTS = ["--exported-interfaces-only", "--drop-private-types", "--no-corpus-path",
+              "--no-comp-dir-path", "--short-locs"]
 
 SUMMARY = re.compile(r"^(Leaf changes summary|Changed leaf types summary|"
                      r"Removed/Changed/Added (functions|variables) summary): ")
