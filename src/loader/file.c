@@ -122,8 +122,8 @@ HV_EXPORT int hv_loader_load_linux_file(struct hv_mem *mem, const char *kernel_p
 	HV_CHECK_ARG(kernel_path);
 	HV_CHECK_ARG(out);
 
-	ret = cfg ? HV_CFG_LOAD(&local, cfg, hv_linux_boot_config_init, "boot config")
-		  : (hv_linux_boot_config_init(&local), 0); /* NULL: the defaults */
+	hv_linux_boot_config_init(&local); /* cfg NULL: the defaults */
+	ret = cfg ? HV_CFG_LOAD(&local, cfg, hv_linux_boot_config_init, "boot config") : 0;
 	if (ret)
 		return ret;
 	if (initrd_path && local.initrd)

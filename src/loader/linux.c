@@ -23,9 +23,10 @@ HV_EXPORT void hv_linux_boot_config_init(struct hv_linux_boot_config *cfg)
 int hv_linux_config_resolve(const struct hv_linux_boot_config *in,
 			    struct hv_linux_boot_config *cfg)
 {
-	int ret = in ? HV_CFG_LOAD(cfg, in, hv_linux_boot_config_init, "boot config")
-		     : (hv_linux_boot_config_init(cfg), 0); /* NULL: the defaults */
+	int ret;
 
+	hv_linux_boot_config_init(cfg); /* in NULL: the defaults */
+	ret = in ? HV_CFG_LOAD(cfg, in, hv_linux_boot_config_init, "boot config") : 0;
 	if (ret)
 		return ret;
 	if (cfg->flags & ~HV_LINUX_F_ALL)

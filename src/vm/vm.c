@@ -237,10 +237,8 @@ HV_EXPORT int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out)
 
 	HV_CHECK_ARG(out);
 	*out = NULL;
-	if (cfg)
-		ret = HV_CFG_LOAD(&c, cfg, hv_vm_config_init, "VM config");
-	else
-		ret = (hv_vm_config_init(&c), 0); /* NULL: documented as the defaults */
+	hv_vm_config_init(&c); /* cfg NULL: the defaults, as documented */
+	ret = cfg ? HV_CFG_LOAD(&c, cfg, hv_vm_config_init, "VM config") : 0;
 	if (!ret)
 		ret = validate_config(&c);
 	if (ret)
