@@ -228,6 +228,7 @@ struct hv_x86_acpi_result {
 	/* The pages holding the RSDP and the tables (rounded out to 4 KiB),
 	 * type HV_E820_ACPI, for the guest's memory map. */
 	struct hv_e820_range ranges[2];
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Fill *cfg with its size and the defaults above. */

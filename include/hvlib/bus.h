@@ -39,7 +39,14 @@ enum hv_bus_space {
  * store the result in *value (hvlib truncates to width).  Values are in
  * guest byte order (little-endian on x86/arm64) as integers.  Return 0, or a
  * negative errno to report a device error: the access is then treated as
- * unclaimed (reads see all-ones) and logged.
+ * unclaimed (reads see all-ones) and logged, the message prefixed with the
+ * range's name and base ("kbd at 0x60: ...").
+ *
+ * To stop the vCPU that made the access (a device saw a power-off or reset
+ * request): keep its struct hv_vcpu in opaque, or reach it through
+ * hv_microvm_stop() for a micro-VM, and call hv_vcpu_stop() from the
+ * callback.  The access completes; a managed thread (hv_vcpu_start()) then
+ * ends with HV_EXIT_STOP, and hv_vcpu_run() returns HV_EXIT_KICKED.
  */
 typedef int (*hv_io_fn)(void *opaque, uint64_t offset, uint32_t width, bool is_write,
 			uint64_t *value);

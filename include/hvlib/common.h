@@ -6,7 +6,29 @@
  * success and a negative errno value on failure.  The human-readable detail of
  * the most recent failure *on the calling thread* is kept in a thread-local
  * buffer and read with hv_last_error(); it names the object and the reason,
- * e.g. "/dev/kvm: permission denied; is the user in group kvm?".
+ * e.g. "/dev/kvm: permission denied; is the user in group kvm?".  Only
+ * failures write it: a later successful call leaves it as it was, so read it
+ * right after the call that failed.  hv_strerror() never changes it.
+ *
+ * Arguments: a NULL handle or out-pointer given to any function but a
+ * destroy (where NULL is a no-op) and an *_init() (where it is ignored) is
+ * -EINVAL, "<function>: <argument> is NULL"; nothing crashes.  Every create
+ * sets *out = NULL when it fails.
+ *
+ * Growing structs (the ABI): every config struct begins with uint32_t size,
+ * which its *_init() sets to the sizeof the caller was compiled with; members
+ * are only ever appended.  hvlib accepts a size from 8 (size and flags) up to
+ * its own sizeof: an older caller's struct lacks the newer members, which
+ * take their *_init() defaults.  A larger size (a caller built against a
+ * newer header) is accepted only when every byte past hvlib's struct is 0;
+ * otherwise -EINVAL names the first non-zero byte.  Sizes not a multiple of
+ * 4 or above 4096 are -EINVAL.  Arrays of such structs (micro-VM disks and
+ * nets, ACPI devices) are indexed by their elements' size, the same in each.
+ * Fields named reserved* must be 0 (-EINVAL otherwise).  Result structs the
+ * library fills end in reserved_tail room that later members take; their
+ * size does not change.  Initialise configs with their *_init() (or zero
+ * them): a sized struct never has tail padding, so an older caller's size
+ * always ends on a member.
  *
  * Logging: the library never prints.  Each VM carries an optional log callback
  * (struct hv_vm_config.log_fn) that receives diagnostics from that VM's
@@ -45,11 +67,13 @@ extern "C" {
 HV_EXPORT uint32_t hv_version(void);
 
 /* Description of a negative errno returned by an hvlib call; never NULL.
- * Unlike strerror(), also explains hvlib's use of the code where it differs. */
+ * Unlike strerror(), also explains hvlib's use of the code where it differs.
+ * It does not touch hv_last_error(). */
 HV_EXPORT const char *hv_strerror(int err);
 
-/* Detail of the last failed hvlib call on this thread, or "" if none.
- * The pointer stays valid until the next hvlib call on the same thread. */
+/* Detail of the last failed hvlib call on this thread, or "" if none.  A
+ * successful call does not clear it.  The pointer stays valid until the next
+ * hvlib call on the same thread. */
 HV_EXPORT const char *hv_last_error(void);
 
 enum hv_log_level {

@@ -17,12 +17,16 @@
  *           negative errno on failure, never a bare -1.  hv_last_error() gives
  *           the detail of the last failure on the calling thread, with context
  *           ("/dev/kvm: permission denied; is the user in group kvm?");
- *           hv_strerror() describes a code.
+ *           hv_strerror() describes a code.  A NULL handle or out-pointer
+ *           is -EINVAL ("<function>: <argument> is NULL"), never a crash;
+ *           every create sets *out = NULL when it fails.
  *  Output   The library never exits, aborts or prints.  Diagnostics go to the
  *           log callback of the VM (struct hv_vm_config.log_fn).
  *  Configs  Config structs begin with uint32_t size = sizeof(the struct) and
- *           are filled with defaults by their *_config_init(); fields are only
- *           ever appended; unknown flag bits are rejected with -EINVAL.
+ *           are filled with defaults by their *_init(); fields are only ever
+ *           appended.  A shorter (older) size gets the defaults for what it
+ *           lacks, a longer one needs its unknown bytes 0 (see common.h).
+ *           Unknown flag bits and non-zero reserved fields are -EINVAL.
  *  Threads  Each header states which calls may run on which thread.  In short:
  *           a VM's functions are thread-safe; a vCPU runs on one thread at a
  *           time; callbacks run on vCPU (or device) threads and carry the

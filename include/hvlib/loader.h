@@ -159,6 +159,7 @@ struct hv_linux_boot_result {
 	uint64_t entry;        /* first instruction, guest-physical */
 	uint64_t boot_params;  /* RSI (64-bit) or EBX (PVH) */
 	struct hv_loader_used used[HV_LOADER_MAX_USED]; /* ascending addresses */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Compression of a bzImage payload, detected by its magic bytes. */
@@ -201,6 +202,7 @@ struct hv_bzimage_info {
 	uint64_t kernel_bytes;     /* its length: syssize * 16 (a signature after it is
 				    * not loaded) */
 	char kernel_version[64];   /* the image's version string, "" if none */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Parse and validate a bzImage in memory.  Pure.  -ENOEXEC, -EINVAL. */
@@ -236,6 +238,7 @@ struct hv_elf_info {
 	uint64_t paddr_end;    /* highest p_paddr + p_memsz */
 	uint32_t nr_load;      /* PT_LOAD segments with p_memsz > 0 */
 	uint32_t has_pvh;      /* 1 if the PVH entry note is present */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Parse and validate an ELF64 x86_64 ET_EXEC image: headers, every PT_LOAD

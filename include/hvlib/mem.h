@@ -96,6 +96,7 @@ struct hv_mem_region_info {
 	uint64_t bytes;
 	void *host_addr;
 	const char *name;  /* valid while the region exists */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Fill *cfg with its size and defaults (backing HV_MEM_ANON, fd -1). */

@@ -4,7 +4,7 @@
  *
  *	struct hv_microvm_config cfg;
  *	struct hv_microvm_status st;
- *	struct hv_microvm *vm;
+ *	struct hv_microvm *vm = NULL;
  *
  *	hv_microvm_config_init(&cfg);
  *	cfg.kernel = "vmlinuz";
@@ -16,7 +16,7 @@
  *	if (hv_microvm_create(&cfg, &vm) || hv_microvm_start(vm) ||
  *	    hv_microvm_wait(vm, -1, &st))
  *		fprintf(stderr, "%s\n", hv_last_error());
- *	hv_microvm_destroy(vm);
+ *	hv_microvm_destroy(vm);  // NULL (create failed): a no-op
  *
  * The micro-VM is a PC without firmware: the kernel is loaded directly
  * (bzImage through the 64-bit boot protocol, or an ELF vmlinux through PVH),
@@ -133,7 +133,8 @@ struct hv_microvm_config {
 	uint64_t mem_bytes;        /* guest RAM; 0: 256 MiB; rounded up to 2 MiB */
 	uint32_t nr_vcpus;         /* 0: 1 */
 	int32_t console_out_fd;    /* guest console output to this fd (borrowed); -1: none */
-	hv_microvm_console_fn console_fn; /* or to this callback (vCPU or I/O thread) */
+	hv_microvm_console_fn console_fn; /* or to this callback (vCPU or I/O thread); with
+					   * console_out_fd >= 0 too: -EINVAL */
 	void *console_opaque;
 	const uint32_t *pin_cpus;  /* vCPU i runs on host CPU pin_cpus[i]; NULL: unpinned */
 	uint32_t nr_pin_cpus;      /* entries in pin_cpus: 0, or nr_vcpus */
@@ -194,6 +195,7 @@ struct hv_microvm_status {
 	uint32_t reserved;
 	struct hv_exit exit;  /* the exit that ended the VM, if one did */
 	char message[256];    /* human-readable summary */
+	uint64_t reserved_tail[4]; /* room to grow: 0 today; later fields take it */
 };
 
 /* Name of a stop reason, e.g. "poweroff"; never NULL. */

@@ -46,7 +46,8 @@ enum hv_exit_reason {
 	HV_EXIT_DEBUG = 7,          /* debug exception with guest debugging enabled */
 	HV_EXIT_INTERNAL_ERROR = 8, /* KVM could not emulate; u.internal */
 	HV_EXIT_FAIL_ENTRY = 9,     /* hardware refused to enter the guest; u.fail_entry */
-	HV_EXIT_STOP = 10,          /* hv_vcpu_stop(), or a device asked the vCPU to stop */
+	HV_EXIT_STOP = 10,          /* hv_vcpu_stop() on a managed vCPU: from another thread,
+				     * or from a device callback (hvlib/bus.h) */
 	HV_EXIT_UNKNOWN = 11,       /* any other KVM exit; kvm_reason says which */
 	HV_EXIT_REASON_COUNT
 };

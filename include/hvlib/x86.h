@@ -110,6 +110,9 @@ struct hv_x86_long_mode {
 	uint64_t identity_bytes; /* identity-mapped from 0, rounded up to 2 MiB; 0: 4 GiB */
 };
 
+/* Fill *lm with its size and defaults (all 0: identity map of 4 GiB). */
+HV_EXPORT void hv_x86_long_mode_init(struct hv_x86_long_mode *lm);
+
 /* Bytes of scratch the long-mode set-up writes for identity_bytes (0: 4 GiB). */
 HV_EXPORT uint64_t hv_x86_long_mode_scratch_bytes(uint64_t identity_bytes);
 

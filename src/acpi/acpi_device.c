@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "acpi/acpi_device.h"
+#include "util/config.h"
 #include "util/error.h"
 
 HV_EXPORT void hv_acpi_device_init(struct hv_acpi_device *dev)
 {
+	HV_CHECK_ARG_RET(dev, );
 	memset(dev, 0, sizeof(*dev));
 	dev->size = sizeof(*dev);
 	dev->irq = HV_ACPI_NO_IRQ;
@@ -107,32 +109,18 @@ int hv_acpi_dev_check(struct hv_acpi_dev *e, uint32_t nr_gsis)
 int hv_acpi_devices_import(const struct hv_acpi_device *devs, uint32_t n, uint32_t nr_gsis,
 			   struct hv_acpi_dev *out)
 {
-	const uint8_t *base = (const uint8_t *)devs;
-	uint32_t stride;
+	int stride = hv_cfg_stride(devs, n, "ACPI devices", "hv_acpi_device_init()");
 	int ret;
 
-	if (!n)
-		return 0;
-	if (!devs)
-		return hv_err(-EINVAL, "%u ACPI devices but no array", n);
-	stride = devs[0].size;
-	if (stride < sizeof(*devs) || stride % _Alignof(struct hv_acpi_device))
-		return hv_err(-EINVAL, "ACPI device 0: size %u, expected %zu (call "
-				       "hv_acpi_device_init())", stride, sizeof(*devs));
+	if (stride < 0)
+		return stride;
 	for (uint32_t i = 0; i < n; i++) {
-		const uint8_t *p = base + (size_t)i * stride;
-		const struct hv_acpi_device *d = (const struct hv_acpi_device *)(const void *)p;
-
-		if (d->size != stride)
-			return hv_err(-EINVAL, "ACPI device %u: size %u differs from device 0's %u",
-				      i, d->size, stride);
-		/* Fields a newer caller set that this version cannot honour. */
-		for (size_t off = sizeof(*d); off < stride; off++)
-			if (p[off])
-				return hv_err(-EINVAL, "ACPI device %u uses fields this version of "
-						       "hvlib does not know", i);
-		memcpy(&out[i].d, d, sizeof(*d));
-		out[i].d.size = sizeof(*d);
+		/* Indexed by the caller's size; an older caller's missing fields
+		 * take hv_acpi_device_init()'s defaults. */
+		ret = HV_CFG_LOAD(&out[i].d, hv_cfg_elem(devs, (uint32_t)stride, i),
+				  hv_acpi_device_init, "ACPI device");
+		if (ret)
+			return hv_err_context(ret, "ACPI device %u", i);
 		out[i].index = i;
 		ret = hv_acpi_dev_check(&out[i], nr_gsis);
 		if (ret)

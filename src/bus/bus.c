@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus/bus_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/rwlock.h"
 
@@ -78,6 +79,8 @@ static void guard_unlock(struct hv_bus *bus)
 
 HV_EXPORT int hv_bus_create(enum hv_bus_space space, struct hv_bus **out)
 {
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	struct hv_bus *bus;
 
 	if (space != HV_BUS_PIO && space != HV_BUS_MMIO)
@@ -197,6 +200,8 @@ HV_EXPORT int hv_bus_register(struct hv_bus *bus, uint64_t base, uint64_t len, h
 	int64_t pos;
 	int ret;
 
+	HV_CHECK_ARG(bus);
+
 	pthread_rwlock_wrlock(&bus->lock);
 	guard_lock(bus);
 	ret = check_new_range(bus, base, len, fn, name);
@@ -228,6 +233,8 @@ HV_EXPORT int hv_bus_unregister(struct hv_bus *bus, uint32_t handle)
 {
 	int ret = -ENOENT;
 
+	HV_CHECK_ARG(bus);
+
 	pthread_rwlock_wrlock(&bus->lock);
 	guard_lock(bus);
 	for (uint32_t i = 0; i < bus->count; i++) {
@@ -255,8 +262,12 @@ HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width,
 			      uint64_t *value)
 {
 	const struct hv_bus_range *r;
+	unsigned seq = hv_err_seq();
 	int64_t i;
 	int ret;
+
+	HV_CHECK_ARG(bus);
+	HV_CHECK_ARG(value);
 
 	if (width == 0 || width > 8 || addr + width < addr) {
 		if (!is_write)
@@ -275,6 +286,12 @@ HV_EXPORT int hv_bus_dispatch(struct hv_bus *bus, uint64_t addr, uint32_t width,
 		if (!is_write)
 			*value = 0;
 		ret = r->fn(r->opaque, addr - r->base, width, is_write, value);
+		/* Name the device: its message if it left one, else its errno. */
+		if (ret && hv_err_seq() != seq)
+			ret = hv_err_context(ret, "%s at 0x%llx", r->name,
+					     (unsigned long long)r->base);
+		else if (ret)
+			ret = hv_err_sys(ret, "%s at 0x%llx", r->name, (unsigned long long)r->base);
 	}
 	pthread_rwlock_unlock(&bus->lock);
 	if (!is_write)

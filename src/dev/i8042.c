@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hvlib/i8042.h"
+#include "util/config.h"
 #include "util/error.h"
 
 /* Status register. */
@@ -168,6 +169,9 @@ HV_EXPORT int hv_i8042_io(struct hv_i8042 *k, uint16_t port, uint32_t width, boo
 {
 	bool reset = false;
 
+	HV_CHECK_ARG(k);
+	HV_CHECK_ARG(value);
+
 	if (width != 1 || (port != HV_I8042_DATA_PORT && port != HV_I8042_COMMAND_PORT))
 		return hv_err(-EINVAL, "i8042: %u-byte access to port 0x%x", width, port);
 	pthread_mutex_lock(&k->lock);
@@ -200,6 +204,7 @@ static void reset_state(struct hv_i8042 *k)
 
 HV_EXPORT void hv_i8042_reset(struct hv_i8042 *k)
 {
+	HV_CHECK_ARG_RET(k, );
 	pthread_mutex_lock(&k->lock);
 	reset_state(k);
 	pthread_mutex_unlock(&k->lock);
@@ -207,19 +212,23 @@ HV_EXPORT void hv_i8042_reset(struct hv_i8042 *k)
 
 HV_EXPORT void hv_i8042_config_init(struct hv_i8042_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
 
-HV_EXPORT int hv_i8042_create(const struct hv_i8042_config *cfg, struct hv_i8042 **out)
+HV_EXPORT int hv_i8042_create(const struct hv_i8042_config *ucfg, struct hv_i8042 **out)
 {
+	struct hv_i8042_config c;
+	const struct hv_i8042_config *cfg = &c;
 	struct hv_i8042 *k;
+	int ret;
 
-	if (!cfg)
-		return hv_err(-EINVAL, "i8042 config: NULL (call hv_i8042_config_init())");
-	if (cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "i8042 config: size %u is smaller than %zu (call "
-				       "hv_i8042_config_init())", cfg->size, sizeof(*cfg));
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_i8042_config_init, "i8042 config");
+	if (ret)
+		return ret;
 	if (cfg->flags)
 		return hv_err(-EINVAL, "i8042 config: unknown flags 0x%x", cfg->flags);
 	k = calloc(1, sizeof(*k));
@@ -252,6 +261,9 @@ static int command_port_io(void *opaque, uint64_t offset, uint32_t width, bool i
 HV_EXPORT int hv_i8042_attach(struct hv_i8042 *k, struct hv_bus *bus)
 {
 	int ret;
+
+	HV_CHECK_ARG(k);
+	HV_CHECK_ARG(bus);
 
 	if (k->bus)
 		return hv_err(-EBUSY, "i8042: already attached to a bus");

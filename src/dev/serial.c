@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dev/serial_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 /* The power-on divisor is undefined; 12 (9600 baud) is what PC firmware sets. */
@@ -15,6 +16,9 @@ HV_EXPORT int hv_serial_io(struct hv_serial *s, uint64_t offset, uint32_t width,
 			   uint64_t *value)
 {
 	uint64_t result = 0;
+
+	HV_CHECK_ARG(s);
+	HV_CHECK_ARG(value);
 
 	if ((width != 1 && width != 2 && width != 4 && width != 8) ||
 	    offset > HV_SERIAL_NR_PORTS - width)
@@ -52,6 +56,8 @@ HV_EXPORT size_t hv_serial_input(struct hv_serial *s, const uint8_t *data, size_
 {
 	size_t n;
 
+	HV_CHECK_ARG_RET(s, 0);
+
 	pthread_mutex_lock(&s->lock);
 	n = hv_serial_receive(s, data, len);
 	hv_serial_settle(s);
@@ -61,6 +67,7 @@ HV_EXPORT size_t hv_serial_input(struct hv_serial *s, const uint8_t *data, size_
 
 HV_EXPORT void hv_serial_reset(struct hv_serial *s)
 {
+	HV_CHECK_ARG_RET(s, );
 	pthread_mutex_lock(&s->lock);
 	hv_serial_reset_regs(s);
 	hv_serial_settle(s);
@@ -69,6 +76,7 @@ HV_EXPORT void hv_serial_reset(struct hv_serial *s)
 
 HV_EXPORT void hv_serial_config_init(struct hv_serial_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->output_fd = -1;
@@ -77,11 +85,6 @@ HV_EXPORT void hv_serial_config_init(struct hv_serial_config *cfg)
 
 static int check_config(const struct hv_serial_config *cfg)
 {
-	if (!cfg)
-		return hv_err(-EINVAL, "UART config: NULL (call hv_serial_config_init())");
-	if (cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "UART config: size %u is smaller than %zu (call "
-				       "hv_serial_config_init())", cfg->size, sizeof(*cfg));
 	if (cfg->flags)
 		return hv_err(-EINVAL, "UART config: unknown flags 0x%x", cfg->flags);
 	if (cfg->output && cfg->output_fd >= 0)
@@ -94,11 +97,18 @@ static int check_config(const struct hv_serial_config *cfg)
 	return 0;
 }
 
-HV_EXPORT int hv_serial_create(const struct hv_serial_config *cfg, struct hv_serial **out)
+HV_EXPORT int hv_serial_create(const struct hv_serial_config *ucfg, struct hv_serial **out)
 {
+	struct hv_serial_config c;
+	const struct hv_serial_config *cfg = &c;
 	struct hv_serial *s;
-	int ret = check_config(cfg);
+	int ret;
 
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_serial_config_init, "UART config");
+	if (!ret)
+		ret = check_config(cfg);
 	if (ret)
 		return ret;
 	s = calloc(1, sizeof(*s));
@@ -144,6 +154,9 @@ static int serial_bus_io(void *opaque, uint64_t offset, uint32_t width, bool is_
 HV_EXPORT int hv_serial_attach(struct hv_serial *s, struct hv_bus *bus, uint16_t base)
 {
 	int ret;
+
+	HV_CHECK_ARG(s);
+	HV_CHECK_ARG(bus);
 
 	if (s->bus)
 		return hv_err(-EBUSY, "UART: already attached to a bus");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ledger/ledger_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define MAX_PCT 100000u /* 1000x: anything above is a typo, not a policy */
@@ -24,6 +25,7 @@ struct hv_ledger {
 
 HV_EXPORT void hv_ledger_config_init(struct hv_ledger_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->mem_overcommit_pct = 100;
@@ -32,9 +34,6 @@ HV_EXPORT void hv_ledger_config_init(struct hv_ledger_config *cfg)
 
 static int validate_config(const struct hv_ledger_config *cfg)
 {
-	if (cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "ledger config: size %u is smaller than %zu (call "
-				       "hv_ledger_config_init())", cfg->size, sizeof(*cfg));
 	if (cfg->flags & ~HV_LEDGER_F_ALL)
 		return hv_err(-EINVAL, "ledger config: unknown flags 0x%x", cfg->flags);
 	if (cfg->reserved)
@@ -88,19 +87,23 @@ static int set_limits(struct hv_ledger *l, const struct hv_ledger_config *cfg)
 	return 0;
 }
 
-HV_EXPORT int hv_ledger_create(const struct hv_ledger_config *cfg, struct hv_ledger **out)
+HV_EXPORT int hv_ledger_create(const struct hv_ledger_config *ucfg, struct hv_ledger **out)
 {
-	struct hv_ledger_config defaults;
+	const struct hv_ledger_config *cfg;
+	struct hv_ledger_config c;
 	struct hv_ledger *l;
 	int ret;
 
-	if (!out)
-		return hv_err(-EINVAL, "hv_ledger_create: out is NULL");
+	HV_CHECK_ARG(out);
 	*out = NULL;
-	if (!cfg) {
-		hv_ledger_config_init(&defaults);
-		cfg = &defaults;
+	if (ucfg) {
+		ret = HV_CFG_LOAD(&c, ucfg, hv_ledger_config_init, "ledger config");
+		if (ret)
+			return ret;
+	} else {
+		hv_ledger_config_init(&c); /* NULL: the host's capacity, no overcommit */
 	}
+	cfg = &c;
 	ret = validate_config(cfg);
 	if (ret)
 		return ret;

@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -146,6 +147,8 @@ HV_EXPORT int hv_loader_bzimage_parse(const void *image, size_t size,
 				      struct hv_bzimage_info *out)
 {
 	int ret;
+
+	HV_CHECK_ARG(out);
 
 	if (!image || !out)
 		return hv_err(-EINVAL, "parsing bzImage: NULL image or info");

@@ -8,6 +8,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -173,6 +174,9 @@ HV_EXPORT int hv_loader_load_bzimage(struct hv_mem *mem, const void *image, size
 				     struct hv_linux_boot_result *out)
 {
 	int ret;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 
 	if (!mem || !image || !out)
 		return hv_err(-EINVAL, "loading bzImage: NULL memory, image or result");

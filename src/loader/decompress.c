@@ -10,6 +10,7 @@
 
 #include "loader/decompress.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 struct magic {
@@ -192,6 +193,9 @@ static int extract(const uint8_t *image, size_t size, void **vmlinux, size_t *vm
 HV_EXPORT int hv_loader_bzimage_extract_vmlinux(const void *image, size_t size, void **vmlinux,
 						size_t *vmlinux_size)
 {
+	HV_CHECK_ARG(vmlinux);
+	HV_CHECK_ARG(vmlinux_size);
+	*vmlinux = NULL;
 	int ret;
 
 	if (!image || !vmlinux || !vmlinux_size)

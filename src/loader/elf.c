@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -226,6 +227,8 @@ int hv_loader_elf_validate(const uint8_t *p, size_t size, struct hv_elf_info *ou
 HV_EXPORT int hv_loader_elf_parse(const void *image, size_t size, struct hv_elf_info *out)
 {
 	int ret;
+
+	HV_CHECK_ARG(out);
 
 	if (!image || !out)
 		return hv_err(-EINVAL, "parsing ELF: NULL image or info");

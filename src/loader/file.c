@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -50,6 +51,10 @@ static int read_all(int fd, const char *path, const char *what, uint8_t *buf, si
 
 HV_EXPORT int hv_loader_read_file(const char *path, const char *what, void **data, size_t *size)
 {
+	HV_CHECK_ARG(path);
+	HV_CHECK_ARG(data);
+	HV_CHECK_ARG(size);
+	*data = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int fd, ret;
@@ -113,13 +118,14 @@ HV_EXPORT int hv_loader_load_linux_file(struct hv_mem *mem, const char *kernel_p
 	size_t kernel_size;
 	int ret;
 
-	hv_linux_boot_config_init(&local);
-	if (cfg) {
-		if (cfg->size < sizeof(*cfg))
-			return hv_err(-EINVAL, "boot config size %u is smaller than %zu", cfg->size,
-				      sizeof(*cfg));
-		local = *cfg;
-	}
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(kernel_path);
+	HV_CHECK_ARG(out);
+
+	hv_linux_boot_config_init(&local); /* cfg NULL: the defaults */
+	ret = cfg ? HV_CFG_LOAD(&local, cfg, hv_linux_boot_config_init, "boot config") : 0;
+	if (ret)
+		return ret;
 	if (initrd_path && local.initrd)
 		return hv_err(-EINVAL, "an initrd both as a file and in the boot config");
 	ret = hv_loader_read_file(kernel_path, "kernel", &kernel, &kernel_size);
@@ -132,6 +138,8 @@ HV_EXPORT int hv_loader_load_linux_file(struct hv_mem *mem, const char *kernel_p
 
 HV_EXPORT int hv_loader_load_raw_file(struct hv_mem *mem, const char *path, uint64_t gpa)
 {
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(path);
 	void *image;
 	size_t size;
 	int ret = hv_loader_read_file(path, "image", &image, &size);

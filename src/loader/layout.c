@@ -158,6 +158,25 @@ static bool overlaps(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 	return a < b + b_size && b < a + a_size;
 }
 
+/* -ENOMEM for a claim outside RAM, with the figures the reader needs. */
+static int no_ram(const struct hv_loader_layout *l, const char *name, uint64_t addr,
+		  uint64_t size)
+{
+	uint64_t total = 0, end = 0;
+
+	for (uint32_t i = 0; i < l->nr_map; i++)
+		if (l->map[i].type == HV_E820_RAM) {
+			total += l->map[i].size;
+			if (l->map[i].addr + l->map[i].size > end)
+				end = l->map[i].addr + l->map[i].size;
+		}
+	return hv_err(-ENOMEM, "%s at 0x%llx-0x%llx needs guest RAM that is not there: %llu KiB "
+			       "reaching %llu MiB, but the guest has %llu MiB of RAM, ending at "
+			       "%llu MiB (0x%llx)", name, (ull)addr, (ull)(addr + size - 1),
+		      (ull)((size + 1023) >> 10), (ull)((addr + size + (1u << 20) - 1) >> 20),
+		      (ull)(total >> 20), (ull)(end >> 20), (ull)end);
+}
+
 /* 0 if [addr, addr + size) lies in one RAM entry and clear of every claim. */
 static int check_free(const struct hv_loader_layout *l, uint64_t addr, uint64_t size,
 		      uint32_t what, bool quiet)
@@ -184,9 +203,7 @@ static int check_free(const struct hv_loader_layout *l, uint64_t addr, uint64_t 
 				"(E820 type %u)", name, (ull)addr, (ull)(addr + size - 1),
 				(ull)e->addr, (ull)(e->addr + e->size - 1), e->type);
 	}
-	return quiet ? -ENOMEM : hv_err(-ENOMEM,
-		"%s at 0x%llx-0x%llx needs guest RAM that is not there", name, (ull)addr,
-		(ull)(addr + size - 1));
+	return quiet ? -ENOMEM : no_ram(l, name, addr, size);
 }
 
 int hv_loader_claim(struct hv_loader_layout *l, uint64_t addr, uint64_t size, uint32_t what)

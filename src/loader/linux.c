@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
 
 HV_EXPORT void hv_linux_boot_config_init(struct hv_linux_boot_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -21,14 +23,12 @@ HV_EXPORT void hv_linux_boot_config_init(struct hv_linux_boot_config *cfg)
 int hv_linux_config_resolve(const struct hv_linux_boot_config *in,
 			    struct hv_linux_boot_config *cfg)
 {
-	hv_linux_boot_config_init(cfg);
-	if (in) {
-		if (in->size < sizeof(*in))
-			return hv_err(-EINVAL, "boot config size %u is smaller than %zu", in->size,
-				      sizeof(*in));
-		*cfg = *in;
-		cfg->size = sizeof(*cfg);
-	}
+	int ret;
+
+	hv_linux_boot_config_init(cfg); /* in NULL: the defaults */
+	ret = in ? HV_CFG_LOAD(cfg, in, hv_linux_boot_config_init, "boot config") : 0;
+	if (ret)
+		return ret;
 	if (cfg->flags & ~HV_LINUX_F_ALL)
 		return hv_err(-EINVAL, "boot config: unknown flags 0x%x",
 			      cfg->flags & ~HV_LINUX_F_ALL);
@@ -122,6 +122,9 @@ HV_EXPORT int hv_loader_load_linux(struct hv_mem *mem, const void *image, size_t
 				   struct hv_linux_boot_result *out)
 {
 	const uint8_t *p = image;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 
 	if (!image)
 		return hv_err(-EINVAL, "loading Linux: no image");

@@ -9,6 +9,7 @@
 
 #include "loader/bootparam.h"
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -155,6 +156,9 @@ HV_EXPORT int hv_loader_load_pvh(struct hv_mem *mem, const void *image, size_t s
 				 struct hv_linux_boot_result *out)
 {
 	int ret;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 
 	if (!mem || !image || !out)
 		return hv_err(-EINVAL, "loading PVH kernel: NULL memory, image or result");

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "loader/loader_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 typedef unsigned long long ull;
@@ -11,6 +12,8 @@ HV_EXPORT int hv_loader_load_raw(struct hv_mem *mem, const void *image, size_t s
 				 uint64_t gpa)
 {
 	int ret;
+
+	HV_CHECK_ARG(mem);
 
 	if (!mem || !image || !size)
 		return hv_err(-EINVAL, "loading raw image: NULL memory or image, or size 0");

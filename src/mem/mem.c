@@ -11,6 +11,7 @@
 
 #include "mem/mem_backing.h"
 #include "mem/mem_map.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define HV_PAGE_SIZE 4096ull
@@ -19,6 +20,7 @@
 
 HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->backing = HV_MEM_ANON;
@@ -27,6 +29,8 @@ HV_EXPORT void hv_mem_region_config_init(struct hv_mem_region_config *cfg)
 
 HV_EXPORT int hv_mem_create(struct hv_mem **out)
 {
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	/* Aligned: the reader counts sit on cache lines of their own. */
 	struct hv_mem *mem = aligned_alloc(_Alignof(struct hv_mem), sizeof(*mem));
 
@@ -152,9 +156,6 @@ static int validate_config(const struct hv_mem_region_config *cfg)
 {
 	uint64_t align;
 
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "guest memory region: config size %u is smaller than %zu",
-			      cfg ? cfg->size : 0, sizeof(*cfg));
 	align = (cfg->flags & HV_MEM_F_HUGEPAGES) ? HV_HUGE_PAGE_SIZE : HV_PAGE_SIZE;
 	if (cfg->flags & ~HV_MEM_F_ALL)
 		return hv_err(-EINVAL, "guest memory region: unknown flags 0x%x",
@@ -255,12 +256,18 @@ static int tell_add(struct hv_mem *mem, const struct hv_mem_region *r)
 	return 0;
 }
 
-HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *cfg,
+HV_EXPORT int hv_mem_add_region(struct hv_mem *mem, const struct hv_mem_region_config *ucfg,
 				uint32_t *id_out)
 {
+	struct hv_mem_region_config c;
+	const struct hv_mem_region_config *cfg = &c;
 	struct hv_mem_region *r = NULL;
-	int ret = validate_config(cfg);
+	int ret;
 
+	HV_CHECK_ARG(mem);
+	ret = HV_CFG_LOAD(&c, ucfg, hv_mem_region_config_init, "guest memory region config");
+	if (!ret)
+		ret = validate_config(cfg);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&mem->write_lock);
@@ -315,6 +322,7 @@ HV_EXPORT int hv_mem_remove_region(struct hv_mem *mem, uint32_t id)
 {
 	int ret;
 
+	HV_CHECK_ARG(mem);
 	pthread_mutex_lock(&mem->write_lock);
 	ret = remove_locked(mem, id);
 	pthread_mutex_unlock(&mem->write_lock);
@@ -325,13 +333,18 @@ HV_EXPORT int hv_mem_region_info(const struct hv_mem *mem, uint32_t id,
 				 struct hv_mem_region_info *info)
 {
 	unsigned int slot;
-	const struct hv_mem_table *t = hv_mem_read_begin(mem, &slot);
+	const struct hv_mem_table *t;
 	const struct hv_mem_region *r = NULL;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(info);
+	t = hv_mem_read_begin(mem, &slot);
 
 	for (uint32_t i = 0; i < t->count && !r; i++)
 		if (t->regions[i]->id == id)
 			r = t->regions[i];
 	if (r) {
+		memset(info, 0, sizeof(*info));
 		info->id = r->id;
 		info->flags = __atomic_load_n(&r->flags, __ATOMIC_RELAXED);
 		info->backing = r->backing;
@@ -350,9 +363,12 @@ HV_EXPORT int hv_mem_region_info(const struct hv_mem *mem, uint32_t id,
 HV_EXPORT int hv_mem_regions(const struct hv_mem *mem, uint32_t *ids, uint32_t max)
 {
 	unsigned int slot;
-	const struct hv_mem_table *t = hv_mem_read_begin(mem, &slot);
-	int count = (int)t->count;
+	const struct hv_mem_table *t;
+	int count;
 
+	HV_CHECK_ARG(mem);
+	t = hv_mem_read_begin(mem, &slot);
+	count = (int)t->count;
 	for (uint32_t i = 0; i < t->count && i < max; i++)
 		ids[i] = t->regions[i]->id;
 	hv_mem_read_end(mem, slot);
@@ -383,6 +399,7 @@ HV_EXPORT int hv_mem_set_dirty_log(struct hv_mem *mem, uint32_t id, bool enable)
 	uint32_t flags;
 	int ret = 0;
 
+	HV_CHECK_ARG(mem);
 	pthread_mutex_lock(&mem->write_lock);
 	r = find_id(mem, id);
 	if (!r) {
@@ -434,6 +451,8 @@ HV_EXPORT int hv_mem_get_dirty_log(struct hv_mem *mem, uint32_t id, uint64_t *bi
 {
 	int ret;
 
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(bitmap);
 	pthread_mutex_lock(&mem->write_lock);
 	ret = dirty_log_locked(mem, id, bitmap, bitmap_bytes);
 	pthread_mutex_unlock(&mem->write_lock);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mem/mem_map.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define SC __ATOMIC_SEQ_CST
@@ -171,9 +172,14 @@ bool hv_mem_find(const struct hv_mem *mem, uint64_t gpa, struct hv_mem_region *o
 HV_EXPORT int hv_mem_translate(const struct hv_mem *mem, uint64_t gpa, uint64_t len, void **hva)
 {
 	unsigned int slot;
-	const struct hv_mem_table *t = hv_mem_read_begin(mem, &slot);
-	const struct hv_mem_region *r = hv_mem_table_range(t, gpa, len);
+	const struct hv_mem_table *t;
+	const struct hv_mem_region *r;
 	int ret = 0;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(hva);
+	t = hv_mem_read_begin(mem, &slot);
+	r = hv_mem_table_range(t, gpa, len);
 
 	if (r)
 		*hva = r->host + (gpa - r->gpa);
@@ -243,11 +249,13 @@ static int copy_span(const struct hv_mem *mem, uint64_t gpa, void *out, const vo
 
 HV_EXPORT int hv_mem_read(const struct hv_mem *mem, uint64_t gpa, void *buf, size_t len)
 {
+	HV_CHECK_ARG(mem);
 	return copy_span(mem, gpa, buf, NULL, len);
 }
 
 HV_EXPORT int hv_mem_write(struct hv_mem *mem, uint64_t gpa, const void *buf, size_t len)
 {
+	HV_CHECK_ARG(mem);
 	return copy_span(mem, gpa, NULL, buf, len);
 }
 

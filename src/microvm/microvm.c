@@ -18,6 +18,7 @@
 #include "hvlib/serial.h"
 #include "hvlib/virtio_console.h"
 #include "microvm/microvm_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vm/vm_internal.h"
 
@@ -38,6 +39,7 @@ HV_EXPORT const char *hv_stop_reason_name(uint32_t reason)
 
 HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->console_out_fd = -1;
@@ -46,9 +48,6 @@ HV_EXPORT void hv_microvm_config_init(struct hv_microvm_config *cfg)
 
 static int validate_config(const struct hv_microvm_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "micro-VM config: size %u is smaller than %zu (call "
-				       "hv_microvm_config_init())", cfg ? cfg->size : 0, sizeof(*cfg));
 	if (cfg->flags & ~HV_MICROVM_F_ALL)
 		return hv_err(-EINVAL, "micro-VM config: unknown flags 0x%x",
 			      cfg->flags & ~HV_MICROVM_F_ALL);
@@ -106,19 +105,25 @@ static int create_vcpus(struct hv_microvm *m)
 	return 0;
 }
 
-HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *cfg, struct hv_microvm **out)
+HV_EXPORT int hv_microvm_create(const struct hv_microvm_config *ucfg, struct hv_microvm **out)
 {
+	struct hv_microvm_config c;
+	const struct hv_microvm_config *cfg = &c;
 	struct hv_vm_config vmcfg;
 	struct hv_microvm *m;
-	int ret = validate_config(cfg);
+	int ret;
 
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_microvm_config_init, "micro-VM config");
+	if (!ret)
+		ret = validate_config(cfg);
 	if (ret)
 		return ret;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return hv_err(-ENOMEM, "allocating a micro-VM");
-	m->cfg = *cfg;
-	m->cfg.size = sizeof(m->cfg);
+	m->cfg = c;
 	m->mem_bytes = cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM;
 	m->mem_bytes = (m->mem_bytes + MEM_ALIGN - 1) / MEM_ALIGN * MEM_ALIGN;
 	m->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
@@ -232,6 +237,8 @@ HV_EXPORT int hv_microvm_start(struct hv_microvm *m)
 {
 	int ret = 0;
 
+	HV_CHECK_ARG(m);
+
 	pthread_mutex_lock(&m->lock);
 	if (m->started)
 		ret = -EBUSY;
@@ -311,6 +318,9 @@ HV_EXPORT int hv_microvm_wait(struct hv_microvm *m, int timeout_ms,
 {
 	int ret;
 
+	HV_CHECK_ARG(m);
+	HV_CHECK_ARG(status);
+
 	if (!m->started)
 		return hv_err(-EINVAL, "micro-VM: wait before start");
 	ret = wait_stopped(m, timeout_ms);
@@ -329,17 +339,20 @@ HV_EXPORT int hv_microvm_wait(struct hv_microvm *m, int timeout_ms,
 
 HV_EXPORT int hv_microvm_poll_fd(const struct hv_microvm *m)
 {
+	HV_CHECK_ARG(m);
 	return m->event_fd;
 }
 
 HV_EXPORT int hv_microvm_stop(struct hv_microvm *m)
 {
+	HV_CHECK_ARG(m);
 	hv_microvm_request_stop(m, HV_STOP_REQUESTED, 0, 0, NULL, "stopped by the host");
 	return 0;
 }
 
 HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *m, const uint8_t *data, size_t len)
 {
+	HV_CHECK_ARG_RET(m, 0);
 	if (m->vcon)
 		return hv_virtio_console_input(m->vcon, data, len);
 	return m->serial ? hv_serial_input(m->serial, data, len) : 0;
@@ -347,11 +360,13 @@ HV_EXPORT size_t hv_microvm_console_input(struct hv_microvm *m, const uint8_t *d
 
 HV_EXPORT struct hv_vm *hv_microvm_vm(struct hv_microvm *m)
 {
+	HV_CHECK_ARG_RET(m, NULL);
 	return m->vm;
 }
 
 HV_EXPORT struct hv_vcpu *hv_microvm_vcpu(struct hv_microvm *m, uint32_t index)
 {
+	HV_CHECK_ARG_RET(m, NULL);
 	return index < m->nr_vcpus && m->vcpus ? m->vcpus[index] : NULL;
 }
 

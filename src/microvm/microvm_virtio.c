@@ -19,32 +19,85 @@
 #include "microvm/microvm_internal.h"
 #include "util/ioloop_internal.h"
 #include "util/thread.h"
+#include "util/config.h"
 #include "util/error.h"
 
 HV_EXPORT void hv_microvm_disk_init(struct hv_microvm_disk *disk)
 {
+	HV_CHECK_ARG_RET(disk, );
 	memset(disk, 0, sizeof(*disk));
 	disk->size = sizeof(*disk);
 }
 
 HV_EXPORT void hv_microvm_net_init(struct hv_microvm_net *net)
 {
+	HV_CHECK_ARG_RET(net, );
 	memset(net, 0, sizeof(*net));
 	net->size = sizeof(*net);
 }
 
+/* Element i of the caller's disks[] / nets[], indexed by the caller's element
+ * size, as a full-size local copy (util/config.h). */
+static int get_disk(const struct hv_microvm_config *cfg, uint32_t i, struct hv_microvm_disk *d)
+{
+	int ret = hv_cfg_stride(cfg->disks, cfg->nr_disks, "micro-VM config: disks",
+				"hv_microvm_disk_init()");
+
+	if (ret >= 0)
+		ret = HV_CFG_LOAD(d, hv_cfg_elem(cfg->disks, (uint32_t)ret, i), hv_microvm_disk_init,
+				  "micro-VM disk");
+	return ret < 0 ? hv_err_context(ret, "disk %u", i) : 0;
+}
+
+static int get_net(const struct hv_microvm_config *cfg, uint32_t i, struct hv_microvm_net *n)
+{
+	int ret = hv_cfg_stride(cfg->nets, cfg->nr_nets, "micro-VM config: nets",
+				"hv_microvm_net_init()");
+
+	if (ret >= 0)
+		ret = HV_CFG_LOAD(n, hv_cfg_elem(cfg->nets, (uint32_t)ret, i), hv_microvm_net_init,
+				  "micro-VM network interface");
+	return ret < 0 ? hv_err_context(ret, "network interface %u", i) : 0;
+}
+
 static int check_nets(const struct hv_microvm_config *cfg)
 {
-	if (cfg->nr_nets && !cfg->nets)
-		return hv_err(-EINVAL, "micro-VM config: %u network interfaces but no array",
-			      cfg->nr_nets);
-	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
-		const struct hv_microvm_net *n = &cfg->nets[i];
+	struct hv_microvm_net n;
 
-		if (n->size < sizeof(*n) || (n->flags & ~HV_MICROVM_NET_F_ALL) || !n->tap ||
-		    n->reserved[0] || n->reserved[1])
-			return hv_err(-EINVAL, "micro-VM config: network interface %u: bad size or "
-					       "flags, or no tap (call hv_microvm_net_init())", i);
+	for (uint32_t i = 0; i < cfg->nr_nets; i++) {
+		int ret = get_net(cfg, i, &n);
+
+		if (ret)
+			return ret;
+		if (n.flags & ~HV_MICROVM_NET_F_ALL)
+			return hv_err(-EINVAL, "micro-VM config: network interface %u: unknown "
+					       "flags 0x%x", i, n.flags & ~HV_MICROVM_NET_F_ALL);
+		if (!n.tap || !n.tap[0])
+			return hv_err(-EINVAL, "micro-VM config: network interface %u: no tap "
+					       "name", i);
+		if (n.reserved[0] || n.reserved[1])
+			return hv_err(-EINVAL, "micro-VM config: network interface %u: reserved[] "
+					       "is %02x %02x, must be 0", i, n.reserved[0],
+				      n.reserved[1]);
+	}
+	return 0;
+}
+
+static int check_disks(const struct hv_microvm_config *cfg)
+{
+	struct hv_microvm_disk d;
+
+	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
+		int ret = get_disk(cfg, i, &d);
+
+		if (ret)
+			return ret;
+		if (d.flags & ~HV_MICROVM_DISK_F_ALL)
+			return hv_err(-EINVAL, "micro-VM config: disk %u: unknown flags 0x%x", i,
+				      d.flags & ~HV_MICROVM_DISK_F_ALL);
+		if (!d.path || !d.path[0])
+			return hv_err(-EINVAL, "micro-VM config: disk %u: no path (the image file "
+					       "is required)", i);
 	}
 	return 0;
 }
@@ -58,7 +111,7 @@ int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 	int ret;
 
 	if (cfg->reserved)
-		return hv_err(-EINVAL, "micro-VM config: reserved field set");
+		return hv_err(-EINVAL, "micro-VM config: reserved is 0x%x, must be 0", cfg->reserved);
 	if (cfg->transport != HV_MICROVM_TRANSPORT_MMIO && cfg->transport != HV_MICROVM_TRANSPORT_PCI)
 		return hv_err(-EINVAL, "micro-VM config: unknown virtio transport %u (0: mmio, "
 				       "1: pci)", cfg->transport);
@@ -75,19 +128,7 @@ int hv_microvm_check_virtio(const struct hv_microvm_config *cfg)
 				       "range (%u..%u)", (unsigned long long)cfg->vsock_cid,
 			      HV_VSOCK_CID_MIN, HV_VSOCK_CID_MAX);
 	ret = check_nets(cfg);
-	if (ret)
-		return ret;
-	if (cfg->nr_disks && !cfg->disks)
-		return hv_err(-EINVAL, "micro-VM config: %u disks but no disk array",
-			      cfg->nr_disks);
-	for (uint32_t i = 0; i < cfg->nr_disks; i++) {
-		const struct hv_microvm_disk *d = &cfg->disks[i];
-
-		if (d->size < sizeof(*d) || (d->flags & ~HV_MICROVM_DISK_F_ALL) || !d->path)
-			return hv_err(-EINVAL, "micro-VM config: disk %u: bad size or flags, or no "
-					       "path (call hv_microvm_disk_init())", i);
-	}
-	return 0;
+	return ret ? ret : check_disks(cfg);
 }
 
 /* Typed destructors behind the slot's void pointer. */
@@ -259,6 +300,7 @@ static int add_balloon(struct hv_microvm *m)
 
 HV_EXPORT struct hv_virtio_balloon *hv_microvm_balloon(struct hv_microvm *m)
 {
+	HV_CHECK_ARG_RET(m, NULL);
 	return m->balloon;
 }
 
@@ -277,14 +319,24 @@ int hv_microvm_create_virtio(struct hv_microvm *m, const struct hv_microvm_confi
 			return hv_err_context(ret, "the virtio I/O thread");
 	}
 
-	for (uint32_t i = 0; i < cfg->nr_disks && !ret; i++)
-		ret = add_disk(m, &cfg->disks[i], i);
+	for (uint32_t i = 0; i < cfg->nr_disks && !ret; i++) {
+		struct hv_microvm_disk d;
+
+		ret = get_disk(cfg, i, &d);
+		if (!ret)
+			ret = add_disk(m, &d, i);
+	}
 	if (!ret && (cfg->flags & HV_MICROVM_F_RNG))
 		ret = add_rng(m);
 	if (!ret && cfg->console == HV_MICROVM_CONSOLE_VIRTIO)
 		ret = add_console(m, cfg);
-	for (uint32_t i = 0; i < cfg->nr_nets && !ret; i++)
-		ret = add_net(m, &cfg->nets[i], i);
+	for (uint32_t i = 0; i < cfg->nr_nets && !ret; i++) {
+		struct hv_microvm_net n;
+
+		ret = get_net(cfg, i, &n);
+		if (!ret)
+			ret = add_net(m, &n, i);
+	}
 	if (!ret && cfg->vsock_cid)
 		ret = add_vsock(m, cfg->vsock_cid);
 	if (!ret && (cfg->flags & HV_MICROVM_F_BALLOON))

@@ -13,6 +13,7 @@
 #include "acpi/acpi_pci.h"
 #include "acpi/acpi_table.h"
 #include "pci/pci_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/rwlock.h"
 
@@ -50,6 +51,7 @@ struct hv_pci_host {
 
 HV_EXPORT void hv_pci_host_config_init(struct hv_pci_host_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->conf1_port = HV_PCI_CONF1_PORT;
@@ -58,12 +60,11 @@ HV_EXPORT void hv_pci_host_config_init(struct hv_pci_host_config *cfg)
 
 static int check_config(const struct hv_pci_host_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "PCI host config: size %u is smaller than %zu (call "
-				       "hv_pci_host_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
-	if (cfg->flags || cfg->reserved0)
+	if (cfg->flags)
 		return hv_err(-EINVAL, "PCI host config: unknown flags 0x%x", cfg->flags);
+	if (cfg->reserved0)
+		return hv_err(-EINVAL, "PCI host config: reserved0 is 0x%x, must be 0",
+			      cfg->reserved0);
 	if (!cfg->vm && (!cfg->mmio_bus || (cfg->conf1_port && !cfg->pio_bus) ||
 			 !cfg->set_irq || !cfg->signal_msi))
 		return hv_err(-EINVAL, "PCI host config: no VM, and buses or interrupt "
@@ -209,11 +210,19 @@ static void unregister_windows(struct hv_pci_host *h)
 		hv_bus_unregister(h->pio, h->conf1_handle);
 }
 
-HV_EXPORT int hv_pci_host_create(const struct hv_pci_host_config *cfg,
+HV_EXPORT int hv_pci_host_create(const struct hv_pci_host_config *ucfg,
 				 struct hv_pci_host **out)
 {
+	struct hv_pci_host_config c;
+	const struct hv_pci_host_config *cfg = &c;
 	struct hv_pci_host *h;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_pci_host_config_init, "PCI host config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -428,6 +437,8 @@ HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *h, void *buf, uint32_t 
 {
 	uint8_t t[MCFG_BYTES] = { 0 };
 
+	HV_CHECK_ARG(h);
+
 	if (!h || !h->cfg.ecam_base)
 		return hv_err(-EINVAL, "PCI: no ECAM window, so no MCFG");
 	hv_acpi_header(t, "MCFG", MCFG_BYTES, MCFG_REVISION);
@@ -441,6 +452,7 @@ HV_EXPORT int hv_pci_host_mcfg(const struct hv_pci_host *h, void *buf, uint32_t 
 
 HV_EXPORT int hv_pci_host_ssdt(const struct hv_pci_host *h, void *buf, uint32_t len)
 {
+	HV_CHECK_ARG(h);
 	uint8_t *t;
 	size_t n;
 	int ret = hv_acpi_pci_ssdt(&h->cfg, &t, &n);

@@ -11,11 +11,19 @@
 #define HV_ERR_MAX 512
 
 static _Thread_local char last_error[HV_ERR_MAX];
+static _Thread_local unsigned err_seq;
+
+unsigned hv_err_seq(void)
+{
+	return err_seq;
+}
 
 __attribute__((format(printf, 1, 0)))
 static void set_message(const char *fmt, va_list ap, int append_errno, int err)
 {
 	int n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
+
+	err_seq++;
 
 	if (append_errno && n >= 0 && (size_t)n < sizeof(last_error))
 		snprintf(last_error + n, sizeof(last_error) - (size_t)n, ": %s", strerror(-err));
@@ -57,6 +65,7 @@ int hv_err_context(int err, const char *fmt, ...)
 	va_list ap;
 
 	memcpy(old, last_error, sizeof(old));
+	err_seq++;
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);

@@ -16,6 +16,10 @@ int hv_err_sys(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * and return err unchanged. */
 int hv_err_context(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Counts this thread's recorded errors: a caller that compares it before and
+ * after a callback knows whether the callback left a message of its own. */
+unsigned hv_err_seq(void);
+
 /* Forget the last error (successful public calls need not call this). */
 void hv_err_clear(void);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hvlib/ioloop.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/ioloop_internal.h"
 #include "util/thread.h"
@@ -113,15 +114,18 @@ static void *loop_thread(void *arg)
 
 HV_EXPORT int hv_ioloop_create(struct hv_ioloop **out)
 {
+	HV_CHECK_ARG(out);
 	return hv_ioloop_create_thread(out, 0);
 }
 
 int hv_ioloop_create_thread(struct hv_ioloop **out, uint32_t thread_flags)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_ID };
-	struct hv_ioloop *l = calloc(1, sizeof(*l));
+	struct hv_ioloop *l;
 	int ret;
 
+	*out = NULL;
+	l = calloc(1, sizeof(*l));
 	if (!l)
 		return hv_err(-ENOMEM, "allocating an I/O loop");
 	l->next_id = WAKE_ID + 1;
@@ -194,6 +198,8 @@ HV_EXPORT int hv_ioloop_add(struct hv_ioloop *l, int fd, uint32_t events, hv_iol
 	struct epoll_event ev = { 0 };
 	int ret = 0;
 
+	HV_CHECK_ARG(l);
+
 	if (fd < 0 || !fn || !events || (events & ~HV_IOLOOP_ALL))
 		return hv_err(-EINVAL, "I/O loop: bad fd %d, callback or events 0x%x", fd, events);
 	ev.events = ((events & HV_IOLOOP_IN) ? EPOLLIN : 0) |
@@ -234,6 +240,8 @@ HV_EXPORT int hv_ioloop_remove(struct hv_ioloop *l, int fd)
 {
 	struct entry *e;
 	uint64_t id;
+
+	HV_CHECK_ARG(l);
 
 	pthread_mutex_lock(&l->lock);
 	e = find_fd(l, fd);

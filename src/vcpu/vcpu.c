@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -36,6 +37,9 @@ static void release_index(struct hv_vm *vm, uint32_t index, struct hv_vcpu *vcpu
 
 HV_EXPORT int hv_vcpu_create(struct hv_vm *vm, uint32_t index, struct hv_vcpu **out)
 {
+	HV_CHECK_ARG(vm);
+	HV_CHECK_ARG(out);
+	*out = NULL;
 	struct hv_vcpu *vcpu;
 	void *run;
 	int ret;
@@ -132,15 +136,18 @@ HV_EXPORT void hv_vcpu_destroy(struct hv_vcpu *vcpu)
 
 HV_EXPORT uint32_t hv_vcpu_index(const struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG_RET(vcpu, 0);
 	return vcpu->index;
 }
 
 HV_EXPORT struct hv_vm *hv_vcpu_vm(const struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG_RET(vcpu, NULL);
 	return vcpu->vm;
 }
 
 HV_EXPORT int hv_vcpu_fd(const struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	return vcpu->fd;
 }

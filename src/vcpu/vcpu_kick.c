@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -88,6 +89,7 @@ HV_EXPORT int hv_vcpu_kick(struct hv_vcpu *vcpu)
 {
 	int ret = 0;
 
+	HV_CHECK_ARG(vcpu);
 	/* Already pending: whoever set it signalled (or the runner will see
 	 * it on entry), so kicks coalesce and a kick storm cannot fill the
 	 * thread's queue of real-time signals (pthread_kill: EAGAIN). */

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 
 #include "bus/bus_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -66,7 +67,7 @@ static bool dispatch(struct hv_vcpu *vcpu, struct hv_bus *bus, const char *space
 	if (ret != -ENOENT && guest_log_ok(vcpu, HV_LOG_WARN))
 		hv_vm_logf(vcpu->vm, HV_LOG_WARN, "vCPU %u: %s %s 0x%llx/%u failed: %s", vcpu->index,
 			   space, is_write ? "write" : "read", (unsigned long long)addr, width,
-			   hv_strerror(ret));
+			   hv_last_error()); /* names the device (hv_bus_dispatch()) */
 	else if (ret == -ENOENT && vcpu->vm->cfg.unclaimed_io == HV_UNCLAIMED_LOG &&
 		 guest_log_ok(vcpu, HV_LOG_DEBUG))
 		hv_vm_logf(vcpu->vm, HV_LOG_DEBUG, "vCPU %u: unclaimed %s %s 0x%llx/%u = 0x%llx",
@@ -193,6 +194,9 @@ HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 	bool kicked;
 	int ret;
 
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(exit);
+
 	memset(exit, 0, sizeof(*exit));
 	vcpu->pending_read.data = NULL;
 	if (vcpu->fd < 0)
@@ -215,6 +219,9 @@ HV_EXPORT int hv_vcpu_run_once(struct hv_vcpu *vcpu, struct hv_exit *exit)
 		exit->u.raw[0] = kicked; /* 1: hv_vcpu_kick(), 0: another signal */
 		return 0;
 	}
+	if (ret && hv_mem_regions(hv_vm_mem(vcpu->vm), NULL, 0) == 0)
+		return hv_err_sys(ret, "KVM_RUN on vCPU %u: the VM has no guest RAM (add a region "
+				       "to hv_vm_mem() first)", vcpu->index);
 	if (ret)
 		return hv_err_sys(ret, "KVM_RUN on vCPU %u", vcpu->index);
 	hv_vcpu_decode_exit(vcpu, exit);
@@ -232,6 +239,8 @@ static bool needs_caller(const struct hv_vcpu *vcpu, const struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(exit);
 	for (;;) {
 		int ret = hv_vcpu_run_once(vcpu, exit);
 
@@ -244,6 +253,7 @@ HV_EXPORT int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 
 HV_EXPORT int hv_vcpu_set_io_result(struct hv_vcpu *vcpu, uint64_t value)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_pending_read *p = &vcpu->pending_read;
 
 	if (!p->data)

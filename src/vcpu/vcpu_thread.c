@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "util/thread.h"
 #include "vcpu/vcpu_internal.h"
@@ -94,6 +95,8 @@ HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaq
 {
 	int ret;
 
+	HV_CHECK_ARG(vcpu);
+
 	pthread_mutex_lock(&vcpu->lock);
 	if (vcpu->managed) {
 		pthread_mutex_unlock(&vcpu->lock);
@@ -118,6 +121,7 @@ HV_EXPORT int hv_vcpu_start(struct hv_vcpu *vcpu, hv_vcpu_exit_fn fn, void *opaq
 
 HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	pthread_mutex_lock(&vcpu->lock);
 	vcpu->stop_requested = true;
 	pthread_cond_broadcast(&vcpu->cond);
@@ -128,6 +132,8 @@ HV_EXPORT int hv_vcpu_stop(struct hv_vcpu *vcpu)
 HV_EXPORT int hv_vcpu_join(struct hv_vcpu *vcpu, struct hv_exit *last_exit)
 {
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
 
 	pthread_mutex_lock(&vcpu->lock);
 	if (!vcpu->managed || vcpu->joined) {
@@ -152,6 +158,8 @@ HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
 {
 	int ret = 0;
 
+	HV_CHECK_ARG(vcpu);
+
 	pthread_mutex_lock(&vcpu->lock);
 	if (!vcpu->managed) {
 		pthread_mutex_unlock(&vcpu->lock);
@@ -173,6 +181,7 @@ HV_EXPORT int hv_vcpu_pause(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
 {
+	HV_CHECK_ARG(vcpu);
 	pthread_mutex_lock(&vcpu->lock);
 	vcpu->pause_requested = false;
 	pthread_cond_broadcast(&vcpu->cond);
@@ -182,6 +191,7 @@ HV_EXPORT int hv_vcpu_resume(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_vcpu_set_affinity(struct hv_vcpu *vcpu, const uint32_t *cpus, uint32_t n)
 {
+	HV_CHECK_ARG(vcpu);
 	cpu_set_t set;
 	int ret = 0;
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/balloon_internal.h"
 #include "virtio/virtio_internal.h"
@@ -20,6 +21,7 @@
 
 HV_EXPORT void hv_virtio_balloon_config_init(struct hv_virtio_balloon_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -143,16 +145,22 @@ static const struct hv_virtio_dev_ops bal_ops = {
 	.reset = bal_reset,
 };
 
-HV_EXPORT int hv_virtio_balloon_create(const struct hv_virtio_balloon_config *cfg,
+HV_EXPORT int hv_virtio_balloon_create(const struct hv_virtio_balloon_config *ucfg,
 				       struct hv_virtio_balloon **out)
 {
+	struct hv_virtio_balloon_config c;
+	const struct hv_virtio_balloon_config *cfg = &c;
 	struct hv_virtio_dev_config dc;
 	struct hv_virtio_balloon *bal;
 	int ret;
 
-	if (!cfg || cfg->size < sizeof(*cfg) || cfg->flags)
-		return hv_err(-EINVAL, "virtio-balloon config: bad size or flags (call "
-				       "hv_virtio_balloon_config_init())");
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_balloon_config_init, "virtio-balloon config");
+	if (ret)
+		return ret;
+	if (cfg->flags)
+		return hv_err(-EINVAL, "virtio-balloon config: unknown flags 0x%x", cfg->flags);
 	if (!cfg->mem && !cfg->vm)
 		return hv_err(-EINVAL, "virtio-balloon config: needs a VM or a memory map");
 	bal = calloc(1, sizeof(*bal));
@@ -191,11 +199,13 @@ HV_EXPORT void hv_virtio_balloon_destroy(struct hv_virtio_balloon *bal)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_balloon_dev(struct hv_virtio_balloon *bal)
 {
+	HV_CHECK_ARG_RET(bal, NULL);
 	return bal->dev;
 }
 
 HV_EXPORT int hv_virtio_balloon_set_target(struct hv_virtio_balloon *bal, uint64_t bytes)
 {
+	HV_CHECK_ARG(bal);
 	uint64_t pages = bytes / PAGE, ram = hv_balloon_ram_pages(bal);
 
 	if (pages > ram || pages > UINT32_MAX)
@@ -214,6 +224,9 @@ HV_EXPORT int hv_virtio_balloon_get(struct hv_virtio_balloon *bal,
 {
 	struct hv_virtio_balloon_info i;
 	uint32_t size;
+
+	HV_CHECK_ARG(bal);
+	HV_CHECK_ARG(info);
 
 	if (!info || info->size < offsetof(struct hv_virtio_balloon_info, stats))
 		return hv_err(-EINVAL, "virtio-balloon info: size %u is too small (set it to "
@@ -238,6 +251,7 @@ HV_EXPORT int hv_virtio_balloon_get(struct hv_virtio_balloon *bal,
 
 HV_EXPORT int hv_virtio_balloon_request_stats(struct hv_virtio_balloon *bal)
 {
+	HV_CHECK_ARG(bal);
 	struct hv_virtq *q = hv_virtio_dev_queue(bal->dev, BAL_Q_STATS);
 	struct hv_virtq_req req;
 	bool held;

@@ -22,11 +22,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/blk_internal.h"
 
 HV_EXPORT void hv_virtio_blk_config_init(struct hv_virtio_blk_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -275,16 +277,25 @@ static void fill_config(struct hv_virtio_blk *blk)
 	c->write_zeroes_may_unmap = 1;
 }
 
-HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *cfg,
+HV_EXPORT int hv_virtio_blk_create(const struct hv_virtio_blk_config *ucfg,
 				   struct hv_virtio_blk **out)
 {
+	struct hv_virtio_blk_config c;
+	const struct hv_virtio_blk_config *cfg = &c;
 	struct hv_virtio_dev_config dc;
 	struct hv_virtio_blk *blk;
 	int ret;
 
-	if (!cfg || cfg->size < sizeof(*cfg) || (cfg->flags & ~HV_VIRTIO_BLK_F_ALL) || !cfg->path)
-		return hv_err(-EINVAL, "virtio-blk config: bad size or flags, or no path (call "
-				       "hv_virtio_blk_config_init())");
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_blk_config_init, "virtio-blk config");
+	if (ret)
+		return ret;
+	if (cfg->flags & ~HV_VIRTIO_BLK_F_ALL)
+		return hv_err(-EINVAL, "virtio-blk config: unknown flags 0x%x",
+			      cfg->flags & ~HV_VIRTIO_BLK_F_ALL);
+	if (!cfg->path)
+		return hv_err(-EINVAL, "virtio-blk config: path is NULL (the disk image is required)");
 	if (cfg->serial && strlen(cfg->serial) > HV_VIRTIO_BLK_ID_BYTES)
 		return hv_err(-EINVAL, "virtio-blk config: serial '%s' is longer than %u bytes",
 			      cfg->serial, HV_VIRTIO_BLK_ID_BYTES);
@@ -343,5 +354,6 @@ HV_EXPORT void hv_virtio_blk_destroy(struct hv_virtio_blk *blk)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_blk_dev(struct hv_virtio_blk *blk)
 {
+	HV_CHECK_ARG_RET(blk, NULL);
 	return blk->dev;
 }

@@ -20,6 +20,7 @@
 
 #include "dev/fd_out.h"
 #include "hvlib/virtio_console.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/chain_epoch.h"
 
@@ -59,6 +60,7 @@ struct hv_virtio_console {
 
 HV_EXPORT void hv_virtio_console_config_init(struct hv_virtio_console_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->output_fd = -1;
@@ -226,6 +228,8 @@ HV_EXPORT size_t hv_virtio_console_input(struct hv_virtio_console *con, const ui
 {
 	size_t took = 0;
 
+	HV_CHECK_ARG_RET(con, 0);
+
 	pthread_mutex_lock(&con->in_lock);
 	while (took < len && con->in_len < con->in_cap) {
 		uint32_t tail = (con->in_head + con->in_len) % con->in_cap;
@@ -247,6 +251,7 @@ HV_EXPORT size_t hv_virtio_console_input(struct hv_virtio_console *con, const ui
 HV_EXPORT int hv_virtio_console_set_size(struct hv_virtio_console *con, uint16_t cols,
 					 uint16_t rows)
 {
+	HV_CHECK_ARG(con);
 	if (!con->has_size)
 		return hv_err(-EINVAL, "virtio-console: created without a console size");
 	__atomic_store_n(&con->size_word, (uint32_t)cols | (uint32_t)rows << 16,
@@ -257,9 +262,8 @@ HV_EXPORT int hv_virtio_console_set_size(struct hv_virtio_console *con, uint16_t
 
 static int check_config(const struct hv_virtio_console_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg) || cfg->flags)
-		return hv_err(-EINVAL, "virtio-console config: bad size or flags (call "
-				       "hv_virtio_console_config_init())");
+	if (cfg->flags)
+		return hv_err(-EINVAL, "virtio-console config: unknown flags 0x%x", cfg->flags);
 	if (cfg->output && cfg->output_fd >= 0)
 		return hv_err(-EINVAL, "virtio-console config: output and output_fd exclude each "
 				       "other");
@@ -284,12 +288,20 @@ static void free_console(struct hv_virtio_console *con)
 	free(con);
 }
 
-HV_EXPORT int hv_virtio_console_create(const struct hv_virtio_console_config *cfg,
+HV_EXPORT int hv_virtio_console_create(const struct hv_virtio_console_config *ucfg,
 				       struct hv_virtio_console **out)
 {
+	struct hv_virtio_console_config c;
+	const struct hv_virtio_console_config *cfg = &c;
 	struct hv_virtio_dev_config dc;
 	struct hv_virtio_console *con;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_console_config_init, "virtio-console config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -344,5 +356,6 @@ HV_EXPORT void hv_virtio_console_destroy(struct hv_virtio_console *con)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_console_dev(struct hv_virtio_console *con)
 {
+	HV_CHECK_ARG_RET(con, NULL);
 	return con->dev;
 }

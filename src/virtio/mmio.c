@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 
@@ -158,6 +159,8 @@ static void write_reg(struct hv_virtio_mmio *m, uint32_t reg, uint32_t val)
 HV_EXPORT int hv_virtio_mmio_io(struct hv_virtio_mmio *m, uint64_t offset, uint32_t width,
 				bool is_write, uint64_t *value)
 {
+	HV_CHECK_ARG(m);
+	HV_CHECK_ARG(value);
 	if (offset >= HV_VIRTIO_MMIO_SIZE || !m->dev) { /* !dev: detached */
 		if (!is_write)
 			*value = 0;
@@ -188,18 +191,18 @@ static int mmio_bus_io(void *opaque, uint64_t offset, uint32_t width, bool is_wr
 
 HV_EXPORT void hv_virtio_mmio_config_init(struct hv_virtio_mmio_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
 
 static int check_config(const struct hv_virtio_mmio_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "virtio-mmio config: size %u is smaller than %zu (call "
-				       "hv_virtio_mmio_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
-	if (cfg->flags || cfg->reserved)
+	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio-mmio config: unknown flags 0x%x", cfg->flags);
+	if (cfg->reserved)
+		return hv_err(-EINVAL, "virtio-mmio config: reserved is 0x%x, must be 0",
+			      cfg->reserved);
 	if (cfg->base % 4096)
 		return hv_err(-EINVAL, "virtio-mmio config: base 0x%llx is not 4 KiB aligned",
 			      (unsigned long long)cfg->base);
@@ -259,12 +262,21 @@ static void mmio_detach(void *opaque)
 }
 
 HV_EXPORT int hv_virtio_mmio_create(struct hv_virtio_dev *dev,
-				    const struct hv_virtio_mmio_config *cfg,
+				    const struct hv_virtio_mmio_config *ucfg,
 				    struct hv_virtio_mmio **out)
 {
+	struct hv_virtio_mmio_config c;
+	const struct hv_virtio_mmio_config *cfg = &c;
 	struct hv_virtio_transport t;
 	struct hv_virtio_mmio *m;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	HV_CHECK_ARG(dev);
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_mmio_config_init, "virtio-mmio config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;

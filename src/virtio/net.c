@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/net_internal.h"
 
@@ -32,6 +33,7 @@
 
 HV_EXPORT void hv_virtio_net_config_init(struct hv_virtio_net_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -111,10 +113,12 @@ static int check_config(const struct hv_virtio_net_config *cfg, bool need_tap)
 {
 	static const uint8_t zero[6];
 
-	if (!cfg || cfg->size < sizeof(*cfg) || (cfg->flags & ~HV_VIRTIO_NET_F_ALL) ||
-	    cfg->reserved[0] || cfg->reserved[1])
-		return hv_err(-EINVAL, "virtio-net config: bad size, flags or reserved field (call "
-				       "hv_virtio_net_config_init())");
+	if (cfg->flags & ~HV_VIRTIO_NET_F_ALL)
+		return hv_err(-EINVAL, "virtio-net config: unknown flags 0x%x",
+			      cfg->flags & ~HV_VIRTIO_NET_F_ALL);
+	if (cfg->reserved[0] || cfg->reserved[1])
+		return hv_err(-EINVAL, "virtio-net config: reserved[] is %02x %02x, must be 0",
+			      cfg->reserved[0], cfg->reserved[1]);
 	if (need_tap && (!cfg->tap || !cfg->tap[0]))
 		return hv_err(-EINVAL, "virtio-net config: no tap interface name");
 	if ((cfg->flags & HV_VIRTIO_NET_F_MAC) &&
@@ -195,19 +199,32 @@ fail:
 	return ret;
 }
 
-int hv_virtio_net_create_fd(const struct hv_virtio_net_config *cfg, int fd,
+int hv_virtio_net_create_fd(const struct hv_virtio_net_config *ucfg, int fd,
 			    struct hv_virtio_net **out)
 {
-	int ret = check_config(cfg, false);
+	struct hv_virtio_net_config c;
+	int ret;
 
-	return ret ? ret : create(cfg, fd, false, out);
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_net_config_init, "virtio-net config");
+	if (!ret)
+		ret = check_config(&c, false);
+	return ret ? ret : create(&c, fd, false, out);
 }
 
-HV_EXPORT int hv_virtio_net_create(const struct hv_virtio_net_config *cfg,
+HV_EXPORT int hv_virtio_net_create(const struct hv_virtio_net_config *ucfg,
 				   struct hv_virtio_net **out)
 {
-	int fd, ret = check_config(cfg, true);
+	struct hv_virtio_net_config c;
+	const struct hv_virtio_net_config *cfg = &c;
+	int fd, ret;
 
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_net_config_init, "virtio-net config");
+	if (!ret)
+		ret = check_config(cfg, true);
 	if (ret)
 		return ret;
 	ret = hv_virtio_net_tap_open(cfg->tap, &fd);
@@ -231,10 +248,13 @@ HV_EXPORT void hv_virtio_net_destroy(struct hv_virtio_net *net)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_net_dev(struct hv_virtio_net *net)
 {
+	HV_CHECK_ARG_RET(net, NULL);
 	return net->dev;
 }
 
 HV_EXPORT void hv_virtio_net_mac(const struct hv_virtio_net *net, uint8_t mac[6])
 {
+	HV_CHECK_ARG_RET(net, );
+	HV_CHECK_ARG_RET(mac, );
 	memcpy(mac, net->config.mac, sizeof(net->config.mac));
 }

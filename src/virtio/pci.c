@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/pci_internal.h"
 
@@ -27,6 +28,7 @@
 
 HV_EXPORT void hv_virtio_pci_config_init(struct hv_virtio_pci_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -261,12 +263,11 @@ static int add_caps(struct hv_virtio_pci *vp)
 
 static int check_config(const struct hv_virtio_dev *dev, const struct hv_virtio_pci_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "virtio-pci config: size %u is smaller than %zu (call "
-				       "hv_virtio_pci_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
-	if (cfg->flags || cfg->reserved)
+	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio-pci config: unknown flags 0x%x", cfg->flags);
+	if (cfg->reserved)
+		return hv_err(-EINVAL, "virtio-pci config: reserved is 0x%x, must be 0",
+			      cfg->reserved);
 	if (!cfg->host || cfg->slot >= HV_PCI_MAX_SLOTS)
 		return hv_err(-EINVAL, "virtio-pci config: no host, or slot %u beyond %u",
 			      cfg->slot, HV_PCI_MAX_SLOTS - 1);
@@ -309,12 +310,21 @@ static void pci_detach(void *opaque)
 }
 
 HV_EXPORT int hv_virtio_pci_create(struct hv_virtio_dev *dev,
-				   const struct hv_virtio_pci_config *cfg,
+				   const struct hv_virtio_pci_config *ucfg,
 				   struct hv_virtio_pci **out)
 {
+	struct hv_virtio_pci_config c;
+	const struct hv_virtio_pci_config *cfg = &c;
 	struct hv_virtio_transport t;
 	struct hv_virtio_pci *vp;
-	int ret = check_config(dev, cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	HV_CHECK_ARG(dev);
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_pci_config_init, "virtio-pci config");
+	if (!ret)
+		ret = check_config(dev, cfg);
 
 	if (ret)
 		return ret;
@@ -378,5 +388,6 @@ HV_EXPORT void hv_virtio_pci_destroy(struct hv_virtio_pci *vp)
 
 HV_EXPORT uint32_t hv_virtio_pci_slot(const struct hv_virtio_pci *vp)
 {
+	HV_CHECK_ARG_RET(vp, 0);
 	return vp->func.slot;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 
@@ -60,20 +61,27 @@ static const struct hv_virtio_dev_ops rng_ops = {
 
 HV_EXPORT void hv_virtio_rng_config_init(struct hv_virtio_rng_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
 
-HV_EXPORT int hv_virtio_rng_create(const struct hv_virtio_rng_config *cfg,
+HV_EXPORT int hv_virtio_rng_create(const struct hv_virtio_rng_config *ucfg,
 				   struct hv_virtio_rng **out)
 {
+	struct hv_virtio_rng_config c;
+	const struct hv_virtio_rng_config *cfg = &c;
 	struct hv_virtio_dev_config dc;
 	struct hv_virtio_rng *rng;
 	int ret;
 
-	if (!cfg || cfg->size < sizeof(*cfg) || cfg->flags)
-		return hv_err(-EINVAL, "virtio-rng config: bad size or flags (call "
-				       "hv_virtio_rng_config_init())");
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_rng_config_init, "virtio-rng config");
+	if (ret)
+		return ret;
+	if (cfg->flags)
+		return hv_err(-EINVAL, "virtio-rng config: unknown flags 0x%x", cfg->flags);
 	rng = calloc(1, sizeof(*rng));
 	if (!rng)
 		return hv_err(-ENOMEM, "allocating a virtio-rng device");
@@ -104,5 +112,6 @@ HV_EXPORT void hv_virtio_rng_destroy(struct hv_virtio_rng *rng)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_rng_dev(struct hv_virtio_rng *rng)
 {
+	HV_CHECK_ARG_RET(rng, NULL);
 	return rng->dev;
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "util/ratelimit.h"
 #include "virtio/virtio_internal.h"
@@ -26,13 +27,12 @@
 
 /* Device-specific feature bits (virtio 1.2, 6: bits 0-23, and 50-127). */
 #define DEVICE_FEATURES_MASK ((1ull << 24) - 1)
-/* The config as first published, before ioloop was appended. */
-#define HV_VIRTIO_DEV_CONFIG_V1_SIZE offsetof(struct hv_virtio_dev_config, ioloop)
 /* The ops table as first published, before status was appended. */
 #define HV_VIRTIO_OPS_V1_SIZE offsetof(struct hv_virtio_dev_ops, status)
 
 HV_EXPORT void hv_virtio_dev_config_init(struct hv_virtio_dev_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->nr_queues = 1;
@@ -41,12 +41,8 @@ HV_EXPORT void hv_virtio_dev_config_init(struct hv_virtio_dev_config *cfg)
 
 static int check_config(const struct hv_virtio_dev_config *cfg)
 {
-	const struct hv_virtio_dev_ops *ops = cfg ? cfg->ops : NULL;
+	const struct hv_virtio_dev_ops *ops = cfg->ops;
 
-	if (!cfg || cfg->size < HV_VIRTIO_DEV_CONFIG_V1_SIZE)
-		return hv_err(-EINVAL, "virtio device config: size %u is smaller than %zu (call "
-				       "hv_virtio_dev_config_init())", cfg ? cfg->size : 0,
-			      HV_VIRTIO_DEV_CONFIG_V1_SIZE);
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio device config: unknown flags 0x%x", cfg->flags);
 	if (!ops || ops->size < HV_VIRTIO_OPS_V1_SIZE)
@@ -72,12 +68,20 @@ static int check_config(const struct hv_virtio_dev_config *cfg)
 	return 0;
 }
 
-HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
+HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *ucfg,
 				   struct hv_virtio_dev **out)
 {
+	struct hv_virtio_dev_config c;
+	const struct hv_virtio_dev_config *cfg = &c;
 	struct hv_virtio_dev *dev;
 	uint32_t qsize, i = 0;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_dev_config_init, "virtio device config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -101,7 +105,7 @@ HV_EXPORT int hv_virtio_dev_create(const struct hv_virtio_dev_config *cfg,
 			goto fail_queues;
 		else
 			dev->queues[i].notify_fd = -1;
-	ret = hv_virtio_dev_loop_init(dev, cfg->size >= sizeof(*cfg) ? cfg->ioloop : NULL);
+	ret = hv_virtio_dev_loop_init(dev, cfg->ioloop);
 	if (ret)
 		goto fail_loop;
 	ret = hv_virtio_dev_mem_listen(dev);
@@ -177,16 +181,19 @@ void hv_virtio_dev_set_transport(struct hv_virtio_dev *dev, const struct hv_virt
 
 HV_EXPORT struct hv_virtq *hv_virtio_dev_queue(struct hv_virtio_dev *dev, uint32_t index)
 {
+	HV_CHECK_ARG_RET(dev, NULL);
 	return index < dev->nr_queues ? &dev->queues[index] : NULL;
 }
 
 HV_EXPORT uint64_t hv_virtio_dev_features(const struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, 0);
 	return __atomic_load_n(&dev->driver_features, __ATOMIC_RELAXED);
 }
 
 HV_EXPORT uint32_t hv_virtio_dev_status(const struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, 0);
 	return __atomic_load_n(&dev->status, __ATOMIC_RELAXED);
 }
 
@@ -214,6 +221,7 @@ void hv_virtio_dev_logf(struct hv_virtio_dev *dev, enum hv_log_level level, cons
 HV_EXPORT void hv_virtio_dev_log(struct hv_virtio_dev *dev, enum hv_log_level level,
 				 const char *msg)
 {
+	HV_CHECK_ARG_RET(dev, );
 	hv_virtio_dev_logf(dev, level, "%s", msg);
 }
 
@@ -231,6 +239,7 @@ void hv_virtio_dev_interrupt(struct hv_virtio_dev *dev, uint32_t isr_bits)
 
 HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 {
+	HV_CHECK_ARG_RET(dev, );
 	__atomic_add_fetch(&dev->config_generation, 1, __ATOMIC_RELEASE);
 	if (hv_virtio_dev_status(dev) & HV_VIRTIO_STATUS_DRIVER_OK)
 		hv_virtio_dev_interrupt(dev, HV_VIRTIO_ISR_CONFIG);
@@ -239,6 +248,8 @@ HV_EXPORT void hv_virtio_dev_config_changed(struct hv_virtio_dev *dev)
 HV_EXPORT void hv_virtio_dev_needs_reset(struct hv_virtio_dev *dev, const char *reason)
 {
 	bool log;
+
+	HV_CHECK_ARG_RET(dev, );
 
 	pthread_mutex_lock(&dev->lock);
 	log = !dev->needs_reset_logged;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 
@@ -45,6 +46,7 @@ int hv_virtio_dev_call_status(struct hv_virtio_dev *dev, uint32_t status)
 HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint32_t queue,
 						int fd)
 {
+	HV_CHECK_ARG(dev);
 	struct hv_virtio_transport *t = &dev->transport;
 	int ret = 0;
 
@@ -69,6 +71,7 @@ HV_EXPORT int hv_virtio_dev_set_queue_notify_fd(struct hv_virtio_dev *dev, uint3
 
 HV_EXPORT void hv_virtio_dev_queue_interrupt(struct hv_virtio_dev *dev, uint32_t queue)
 {
+	HV_CHECK_ARG_RET(dev, );
 	if (queue >= dev->nr_queues)
 		return;
 	/* Under the lock: a transport being detached waits for us, and a

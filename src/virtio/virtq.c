@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "virtio/virtio_internal.h"
 #include "virtio/virtq_chain.h"
@@ -124,6 +125,7 @@ void hv_virtq_reset(struct hv_virtq *q)
 
 HV_EXPORT uint32_t hv_virtq_max_bufs(const struct hv_virtq *q)
 {
+	HV_CHECK_ARG_RET(q, 0);
 	return q->max_size;
 }
 
@@ -194,6 +196,9 @@ HV_EXPORT int hv_virtq_pop(struct hv_virtq *q, struct hv_virtq_buf *bufs, uint32
 	char why[160];
 	int ret = 0;
 
+	HV_CHECK_ARG(q);
+	HV_CHECK_ARG(req);
+
 	pthread_mutex_lock(&q->lock);
 	if (q->broken)
 		ret = -EIO;
@@ -214,6 +219,9 @@ HV_EXPORT void hv_virtq_push(struct hv_virtq *q, const struct hv_virtq_req *req,
 			     uint32_t written)
 {
 	struct vring_used_elem *elem;
+
+	HV_CHECK_ARG_RET(q, );
+	HV_CHECK_ARG_RET(req, );
 
 	if (written > req->writable_bytes)
 		written = (uint32_t)req->writable_bytes;
@@ -259,6 +267,8 @@ static bool should_interrupt(struct hv_virtq *q)
 HV_EXPORT void hv_virtq_notify(struct hv_virtq *q)
 {
 	bool fire = false;
+
+	HV_CHECK_ARG_RET(q, );
 
 	pthread_mutex_lock(&q->lock);
 	if (q->running && !q->broken)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "virtio/virtq_chain.h"
 
 struct walk {
@@ -178,12 +179,14 @@ static size_t copy_bufs(const struct hv_virtq_req *req, uint32_t first, uint32_t
 HV_EXPORT size_t hv_virtq_req_read(const struct hv_virtq_req *req, uint64_t skip, void *buf,
 				   size_t len)
 {
+	HV_CHECK_ARG_RET(req, 0);
 	return copy_bufs(req, 0, req->nr_readable, skip, buf, len, false);
 }
 
 HV_EXPORT size_t hv_virtq_req_write(const struct hv_virtq_req *req, uint64_t skip,
 				    const void *buf, size_t len)
 {
+	HV_CHECK_ARG_RET(req, 0);
 	/* The buffer is only read: copy_bufs() writes to guest memory here. */
 	return copy_bufs(req, req->nr_readable, req->nr_bufs, skip, (uint8_t *)(uintptr_t)buf,
 			 len, true);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/thread.h"
 #include "virtio/virtio_internal.h"
@@ -185,10 +186,6 @@ static int make_eventfds(struct hv_virtio_vsock *v)
 
 static int check_config(const struct hv_virtio_vsock_config *cfg)
 {
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "virtio-vsock config: size %u is smaller than %zu (call "
-				       "hv_virtio_vsock_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
 	if (cfg->flags)
 		return hv_err(-EINVAL, "virtio-vsock config: unknown flags 0x%x", cfg->flags);
 	if (!cfg->vm)
@@ -205,6 +202,7 @@ static int check_config(const struct hv_virtio_vsock_config *cfg)
 
 HV_EXPORT void hv_virtio_vsock_config_init(struct hv_virtio_vsock_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 }
@@ -234,12 +232,20 @@ static int create_dev(struct hv_virtio_vsock *v, const struct hv_virtio_vsock_co
 	return ret;
 }
 
-HV_EXPORT int hv_virtio_vsock_create(const struct hv_virtio_vsock_config *cfg,
+HV_EXPORT int hv_virtio_vsock_create(const struct hv_virtio_vsock_config *ucfg,
 				     struct hv_virtio_vsock **out)
 {
+	struct hv_virtio_vsock_config c;
+	const struct hv_virtio_vsock_config *cfg = &c;
 	struct hv_virtio_vsock *v;
 	uint64_t features = 0;
-	int ret = check_config(cfg);
+	int ret;
+
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	ret = HV_CFG_LOAD(&c, ucfg, hv_virtio_vsock_config_init, "virtio-vsock config");
+	if (!ret)
+		ret = check_config(cfg);
 
 	if (ret)
 		return ret;
@@ -303,5 +309,6 @@ HV_EXPORT void hv_virtio_vsock_destroy(struct hv_virtio_vsock *v)
 
 HV_EXPORT struct hv_virtio_dev *hv_virtio_vsock_dev(struct hv_virtio_vsock *v)
 {
+	HV_CHECK_ARG_RET(v, NULL);
 	return v->dev;
 }

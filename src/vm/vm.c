@@ -17,6 +17,7 @@
 
 #include "arch/arch.h"
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 #include "vm/vm_internal.h"
@@ -44,6 +45,7 @@ int hv_kvm_ioctl(int fd, unsigned long request, void *arg)
 
 HV_EXPORT void hv_vm_config_init(struct hv_vm_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->log_level = HV_LOG_INFO;
@@ -70,6 +72,7 @@ bool hv_vm_log_enabled(const struct hv_vm *vm, enum hv_log_level level)
 
 HV_EXPORT void hv_vm_log(struct hv_vm *vm, enum hv_log_level level, const char *msg)
 {
+	HV_CHECK_ARG_RET(vm, );
 	hv_vm_logf(vm, level, "%s", msg);
 }
 
@@ -132,9 +135,6 @@ static int check_kvm(struct hv_vm *vm)
 
 static int validate_config(const struct hv_vm_config *cfg)
 {
-	if (cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "VM config: size %u is smaller than %zu (call "
-				       "hv_vm_config_init())", cfg->size, sizeof(*cfg));
 	if (cfg->flags & ~HV_VM_F_ALL)
 		return hv_err(-EINVAL, "VM config: unknown flags 0x%x", cfg->flags & ~HV_VM_F_ALL);
 	if (cfg->unclaimed_io > HV_UNCLAIMED_FAIL)
@@ -142,6 +142,8 @@ static int validate_config(const struct hv_vm_config *cfg)
 			      cfg->unclaimed_io);
 	if (cfg->kvm_path && strlen(cfg->kvm_path) >= 64)
 		return hv_err(-EINVAL, "VM config: kvm_path longer than 63 bytes");
+	if (cfg->reserved)
+		return hv_err(-EINVAL, "VM config: reserved is 0x%x, must be 0", cfg->reserved);
 	return 0;
 }
 
@@ -244,25 +246,25 @@ static int create_parts(struct hv_vm *vm)
 
 HV_EXPORT int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out)
 {
-	struct hv_vm_config defaults;
+	struct hv_vm_config c;
 	struct hv_vm *vm;
 	int ret;
 
-	if (!cfg) {
-		hv_vm_config_init(&defaults);
-		cfg = &defaults;
-	}
-	ret = validate_config(cfg);
+	HV_CHECK_ARG(out);
+	*out = NULL;
+	hv_vm_config_init(&c); /* cfg NULL: the defaults, as documented */
+	ret = cfg ? HV_CFG_LOAD(&c, cfg, hv_vm_config_init, "VM config") : 0;
+	if (!ret)
+		ret = validate_config(&c);
 	if (ret)
 		return ret;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return hv_err(-ENOMEM, "allocating a VM");
-	memcpy(&vm->cfg, cfg, sizeof(vm->cfg));
-	vm->cfg.size = sizeof(vm->cfg);
+	vm->cfg = c;
 	if (!vm->cfg.kick_signal)
 		vm->cfg.kick_signal = SIGRTMIN + 2;
-	snprintf(vm->kvm_path, sizeof(vm->kvm_path), "%s", cfg->kvm_path ? cfg->kvm_path : "/dev/kvm");
+	snprintf(vm->kvm_path, sizeof(vm->kvm_path), "%s", c.kvm_path ? c.kvm_path : "/dev/kvm");
 	vm->cfg.kvm_path = vm->kvm_path;
 	vm->vm_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
@@ -377,16 +379,19 @@ HV_EXPORT void hv_vm_destroy(struct hv_vm *vm)
 
 HV_EXPORT struct hv_mem *hv_vm_mem(struct hv_vm *vm)
 {
+	HV_CHECK_ARG_RET(vm, NULL);
 	return vm->mem;
 }
 
 HV_EXPORT struct hv_bus *hv_vm_bus(struct hv_vm *vm, enum hv_bus_space space)
 {
+	HV_CHECK_ARG_RET(vm, NULL);
 	return space == HV_BUS_PIO ? vm->pio : space == HV_BUS_MMIO ? vm->mmio : NULL;
 }
 
 HV_EXPORT int hv_vm_check_extension(struct hv_vm *vm, uint32_t cap)
 {
+	HV_CHECK_ARG(vm);
 	int ret = hv_kvm_ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)cap);
 
 	return ret < 0 ? 0 : ret;
@@ -394,6 +399,7 @@ HV_EXPORT int hv_vm_check_extension(struct hv_vm *vm, uint32_t cap)
 
 HV_EXPORT int hv_vm_fd(const struct hv_vm *vm)
 {
+	HV_CHECK_ARG(vm);
 	return vm->vm_fd;
 }
 
@@ -401,6 +407,8 @@ HV_EXPORT int hv_vm_irq_line(struct hv_vm *vm, uint32_t irq, int level)
 {
 	struct kvm_irq_level line = { .irq = irq, .level = level ? 1 : 0 };
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (!vm->has_irqchip)
 		return hv_err(-ENXIO, "interrupt line %u: the VM has no in-kernel irqchip "
@@ -419,6 +427,8 @@ HV_EXPORT int hv_vm_signal_msi(struct hv_vm *vm, uint64_t address, uint32_t data
 		.data = data,
 	};
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (!vm->has_irqchip)
 		return hv_err(-ENXIO, "MSI to 0x%llx: the VM has no in-kernel irqchip "

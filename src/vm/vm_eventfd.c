@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/config.h"
 #include "util/error.h"
 #include "vm/vm_internal.h"
 
@@ -38,6 +39,8 @@ HV_EXPORT int hv_vm_irqfd(struct hv_vm *vm, int fd, uint32_t gsi, int resample_f
 	bool deassign = flags & HV_IRQFD_F_DEASSIGN;
 	char what[64];
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	snprintf(what, sizeof(what), "irqfd for GSI %u", gsi);
 	if (flags & ~HV_IRQFD_F_ALL)
@@ -110,6 +113,8 @@ HV_EXPORT int hv_vm_ioeventfd(struct hv_vm *vm, int fd, enum hv_bus_space space,
 	bool match = flags & HV_IOEVENTFD_F_DATAMATCH;
 	char what[96], dm[40] = "";
 	int ret;
+
+	HV_CHECK_ARG(vm);
 
 	if (match)
 		snprintf(dm, sizeof(dm), ", datamatch 0x%llx", (unsigned long long)datamatch);

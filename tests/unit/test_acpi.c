@@ -285,7 +285,7 @@ static void test_config_errors(void **state)
 	for (int i = 0; i < 9; i++) {
 		hv_x86_acpi_config_init(&cfg);
 		switch (i) {
-		case 0: cfg.size = 8; break;
+		case 0: cfg.size = 4; break;
 		case 1: cfg.flags = 1u << 31; break;
 		case 2: cfg.reserved1 = 1; break;
 		case 3: cfg.lapic_addr = 1ull << 32; break;

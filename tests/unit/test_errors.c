@@ -147,6 +147,7 @@ static void *other_thread(void *arg)
 static void test_last_error_per_thread(void **state)
 {
 	struct thread_check c = { 0 };
+	struct hv_mem_region_info info;
 	struct hv_mem *mem = NULL;
 	pthread_t t;
 
@@ -158,7 +159,7 @@ static void test_last_error_per_thread(void **state)
 	pthread_barrier_wait(&c.barrier);
 	pthread_barrier_wait(&c.barrier); /* the other thread has failed */
 	assert_non_null(strstr(hv_last_error(), "no region with id 77"));
-	expect_err(hv_mem_region_info(mem, 88, NULL), -ENOENT, "no region with id 88");
+	expect_err(hv_mem_region_info(mem, 88, &info), -ENOENT, "no region with id 88");
 	pthread_barrier_wait(&c.barrier);
 	pthread_join(t, NULL);
 	pthread_barrier_destroy(&c.barrier);

@@ -210,8 +210,8 @@ static void test_config_errors(void **state)
 
 	(void)state;
 #define RESET() hv_linux_boot_config_init(&cfg)
-	RESET(); cfg.size = 8;
-	expect_config_error(mem, &cfg, -EINVAL, "config size 8");
+	RESET(); cfg.size = 4;
+	expect_config_error(mem, &cfg, -EINVAL, "config: size 4 is smaller than 8");
 	RESET(); cfg.flags = 0x80;
 	expect_config_error(mem, &cfg, -EINVAL, "unknown flags 0x80");
 	RESET(); cfg.initrd_size = 5;

@@ -368,9 +368,9 @@ static void test_validation(void **state)
 	struct hv_mem *mem = *state;
 	struct hv_mem_region_config cfg = region(HV_MEM_ANON, 0x1000, 0x1000, 0);
 
-	expect_err(hv_mem_add_region(mem, NULL, NULL), -EINVAL, "config size");
+	expect_err(hv_mem_add_region(mem, NULL, NULL), -EINVAL, "config is NULL");
 	cfg.size = sizeof(cfg) - 1;
-	expect_err(hv_mem_add_region(mem, &cfg, NULL), -EINVAL, "config size");
+	expect_err(hv_mem_add_region(mem, &cfg, NULL), -EINVAL, "not a multiple of 4");
 	cfg.size = 0;
 	expect_ret(hv_mem_add_region(mem, &cfg, NULL), -EINVAL);
 	cfg.size = sizeof(cfg);

@@ -433,7 +433,7 @@ static void test_host_config(void **state)
 	hc.flags = 1;
 	expect_err(hv_pci_host_create(&hc, &h), -EINVAL, "flags");
 	hc.flags = 0;
-	hc.size = 8;
+	hc.size = 4;
 	expect_err(hv_pci_host_create(&hc, &h), -EINVAL, "hv_pci_host_config_init");
 	hc.size = sizeof(hc);
 	expect_ret(hv_pci_host_create(&hc, &h), 0);

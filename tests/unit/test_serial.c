@@ -606,7 +606,7 @@ static void test_config(void **state)
 	wr(s, THR, 'x');
 	hv_serial_destroy(s);
 	expect_err(hv_serial_create(NULL, &s), -EINVAL, "config");
-	cfg.size = 8;
+	cfg.size = 4;
 	expect_err(hv_serial_create(&cfg, &s), -EINVAL, "size");
 	hv_serial_config_init(&cfg);
 	cfg.flags = 1;

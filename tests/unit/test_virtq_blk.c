@@ -263,7 +263,7 @@ static void test_bad_configs(void **state)
 	expect_ret(hv_mem_create(&mem), 0);
 	hv_virtio_blk_config_init(&bc);
 	bc.mem = mem;
-	expect_err(hv_virtio_blk_create(&bc, &blk), -EINVAL, "no path");
+	expect_err(hv_virtio_blk_create(&bc, &blk), -EINVAL, "path is NULL");
 	bc.path = "/nonexistent/disk.img";
 	expect_err(hv_virtio_blk_create(&bc, &blk), -ENOENT, "/nonexistent/disk.img");
 	bc.path = "/dev/null";

@@ -350,7 +350,7 @@ static void test_bad_configs(void **state)
 	cc.flags = 1;
 	expect_err(hv_virtio_console_create(&cc, &con), -EINVAL, "flags");
 	cc.flags = 0;
-	cc.size = 8;
+	cc.size = 4;
 	expect_err(hv_virtio_console_create(&cc, &con), -EINVAL, "config_init");
 	assert_int_equal(count_open_fds(), fds);
 	hv_virtio_console_destroy(NULL);

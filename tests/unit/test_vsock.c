@@ -30,7 +30,7 @@ static void expect_fails(const struct hv_virtio_vsock_config *cfg, int want, con
 	int fds = count_open_fds();
 
 	expect_err(hv_virtio_vsock_create(cfg, &v), want, needle);
-	assert_ptr_equal(v, (struct hv_virtio_vsock *)&v);
+	assert_null(v); /* every create sets *out = NULL on failure */
 	assert_int_equal(count_open_fds(), fds);
 }
 
@@ -43,8 +43,8 @@ static void test_bad_configs(void **state)
 	hv_virtio_vsock_config_init(&cfg);
 	assert_int_equal(cfg.size, sizeof(cfg));
 	cfg.guest_cid = 3;
-	cfg.size = 8;
-	expect_fails(&cfg, -EINVAL, "size 8");
+	cfg.size = 4;
+	expect_fails(&cfg, -EINVAL, "size 4");
 	cfg.size = sizeof(cfg);
 	expect_fails(&cfg, -EINVAL, "no VM");
 	cfg.vm = fake_vm();

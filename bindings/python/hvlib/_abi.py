@@ -84,6 +84,7 @@ class MemRegionInfo(Struct):
         ("bytes", u64),
         ("host_addr", C.c_void_p),
         ("name", C.c_char_p),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -350,6 +351,7 @@ class LinuxBootResult(Struct):
         ("entry", u64),
         ("boot_params", u64),
         ("used", LoaderUsed * HV_LOADER_MAX_USED),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -422,6 +424,7 @@ class MicrovmStatus(Struct):
         ("reserved", u32),
         ("exit", HvExit),
         ("message", C.c_char * 256),
+        ("reserved_tail", u64 * 4),
     ]
 
 
@@ -454,7 +457,7 @@ class BalloonInfo(Struct):
 #: means this module and include/hvlib/ disagree: fail at import, loudly.
 EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     MemRegionConfig: 56,
-    MemRegionInfo: 48,
+    MemRegionInfo: 80,
     VmConfig: 56,
     LedgerConfig: 32,
     LedgerUsage: 48,
@@ -470,11 +473,11 @@ EXPECTED_SIZES: Dict[Type[C.Structure], int] = {
     E820Range: 24,
     LinuxBootConfig: 88,
     LoaderUsed: 24,
-    LinuxBootResult: 216,
+    LinuxBootResult: 248,
     MicrovmDisk: 24,
     MicrovmNet: 24,
     MicrovmConfig: 152,
-    MicrovmStatus: 352,
+    MicrovmStatus: 384,
     BalloonInfo: 192,
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86_64/cpuid.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -54,6 +55,8 @@ int hv_x86_cpuid_load_supported(struct hv_vm *vm)
 HV_EXPORT int hv_vm_get_supported_cpuid(struct hv_vm *vm, struct hv_x86_cpuid_entry *entries,
 					uint32_t *n)
 {
+	HV_CHECK_ARG(vm);
+	HV_CHECK_ARG(n);
 	uint32_t have = vm->arch.supported_cpuid_count;
 
 	if (*n < have) {
@@ -162,6 +165,8 @@ HV_EXPORT int hv_vcpu_set_cpuid(struct hv_vcpu *vcpu, const struct hv_x86_cpuid_
 {
 	struct kvm_cpuid2 *buf;
 	int ret;
+
+	HV_CHECK_ARG(vcpu);
 
 	if (n > HV_CPUID_MAX_ENTRIES)
 		return hv_err(-E2BIG, "vCPU %u: %u CPUID entries, at most %u", vcpu->index, n,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch/x86_64/cpuid.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -38,6 +39,7 @@
 HV_EXPORT int hv_x86_setup_linux64(struct hv_vcpu *vcpu, uint64_t entry, uint64_t zero_page,
 				   uint64_t scratch_gpa)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_x86_long_mode lm = {
 		.size = sizeof(lm), .entry = entry, .scratch_gpa = scratch_gpa,
 	};
@@ -56,6 +58,7 @@ HV_EXPORT int hv_x86_setup_linux64(struct hv_vcpu *vcpu, uint64_t entry, uint64_
 
 HV_EXPORT int hv_x86_setup_pvh(struct hv_vcpu *vcpu, uint32_t entry, uint32_t start_info)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_x86_regs regs;
 	int ret = hv_x86_setup_protected_mode(vcpu, entry);
 
@@ -117,6 +120,7 @@ static int set_lapic_lint(struct hv_vcpu *vcpu)
 
 HV_EXPORT int hv_x86_setup_platform_vcpu(struct hv_vcpu *vcpu, uint32_t nr_vcpus)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_vm *vm = vcpu->vm;
 	uint32_t n = vm->arch.supported_cpuid_count;
 	struct hv_x86_cpuid_entry *table;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hvlib/x86.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -60,6 +61,7 @@ static int load_mode(struct hv_vcpu *vcpu, struct hv_x86_sregs *sregs, uint64_t 
 
 HV_EXPORT int hv_x86_setup_real_mode(struct hv_vcpu *vcpu, uint16_t cs, uint16_t ip)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_x86_sregs sregs;
 	int ret = hv_vcpu_get_sregs(vcpu, &sregs);
 
@@ -75,6 +77,7 @@ HV_EXPORT int hv_x86_setup_real_mode(struct hv_vcpu *vcpu, uint16_t cs, uint16_t
 
 HV_EXPORT int hv_x86_setup_protected_mode(struct hv_vcpu *vcpu, uint32_t entry)
 {
+	HV_CHECK_ARG(vcpu);
 	struct hv_x86_sregs sregs;
 	int ret = hv_vcpu_get_sregs(vcpu, &sregs);
 
@@ -123,15 +126,27 @@ static int write_long_mode_tables(struct hv_vcpu *vcpu, const struct hv_x86_long
 					 lm->identity_bytes, cr3);
 }
 
-HV_EXPORT int hv_x86_setup_long_mode(struct hv_vcpu *vcpu, const struct hv_x86_long_mode *lm)
+HV_EXPORT void hv_x86_long_mode_init(struct hv_x86_long_mode *lm)
 {
+	HV_CHECK_ARG_RET(lm, );
+	memset(lm, 0, sizeof(*lm));
+	lm->size = sizeof(*lm);
+}
+
+HV_EXPORT int hv_x86_setup_long_mode(struct hv_vcpu *vcpu, const struct hv_x86_long_mode *ulm)
+{
+	struct hv_x86_long_mode c;
+	const struct hv_x86_long_mode *lm = &c;
 	struct hv_x86_sregs sregs;
 	uint64_t cr3;
 	int ret;
 
-	if (!lm || lm->size < sizeof(*lm) || lm->flags)
-		return hv_err(-EINVAL, "long mode: bad config (size %u, flags 0x%x)",
-			      lm ? lm->size : 0, lm ? lm->flags : 0);
+	HV_CHECK_ARG(vcpu);
+	ret = HV_CFG_LOAD(&c, ulm, hv_x86_long_mode_init, "long-mode config");
+	if (ret)
+		return ret;
+	if (lm->flags)
+		return hv_err(-EINVAL, "long-mode config: unknown flags 0x%x", lm->flags);
 	ret = write_long_mode_tables(vcpu, lm, &cr3);
 	if (ret)
 		return ret;

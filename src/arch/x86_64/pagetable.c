@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hvlib/x86.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define PAGE 4096ull
@@ -45,6 +46,8 @@ HV_EXPORT int hv_x86_build_identity_map(void *buf, uint64_t buf_bytes, uint64_t 
 {
 	uint64_t *table = buf;
 	uint64_t need, dirs, pdpts, pages_2m;
+
+	HV_CHECK_ARG(cr3);
 
 	if (identity_bytes == 0)
 		identity_bytes = 4 * GIB;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hvlib/x86.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "vcpu/vcpu_internal.h"
 
@@ -32,12 +33,16 @@ static int vcpu_ioctl(struct hv_vcpu *vcpu, unsigned long request, const char *n
 
 HV_EXPORT int hv_vcpu_get_regs(struct hv_vcpu *vcpu, struct hv_x86_regs *regs)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(regs);
 	return vcpu_ioctl(vcpu, KVM_GET_REGS, "KVM_GET_REGS", regs);
 }
 
 /* KVM's SET ioctls take non-const pointers; pass them a copy. */
 HV_EXPORT int hv_vcpu_set_regs(struct hv_vcpu *vcpu, const struct hv_x86_regs *regs)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(regs);
 	struct hv_x86_regs copy = *regs;
 
 	return vcpu_ioctl(vcpu, KVM_SET_REGS, "KVM_SET_REGS", &copy);
@@ -45,11 +50,15 @@ HV_EXPORT int hv_vcpu_set_regs(struct hv_vcpu *vcpu, const struct hv_x86_regs *r
 
 HV_EXPORT int hv_vcpu_get_sregs(struct hv_vcpu *vcpu, struct hv_x86_sregs *sregs)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(sregs);
 	return vcpu_ioctl(vcpu, KVM_GET_SREGS, "KVM_GET_SREGS", sregs);
 }
 
 HV_EXPORT int hv_vcpu_set_sregs(struct hv_vcpu *vcpu, const struct hv_x86_sregs *sregs)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(sregs);
 	struct hv_x86_sregs copy = *sregs;
 
 	return vcpu_ioctl(vcpu, KVM_SET_SREGS, "KVM_SET_SREGS", &copy);
@@ -57,11 +66,15 @@ HV_EXPORT int hv_vcpu_set_sregs(struct hv_vcpu *vcpu, const struct hv_x86_sregs 
 
 HV_EXPORT int hv_vcpu_get_fpu(struct hv_vcpu *vcpu, struct hv_x86_fpu *fpu)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(fpu);
 	return vcpu_ioctl(vcpu, KVM_GET_FPU, "KVM_GET_FPU", fpu);
 }
 
 HV_EXPORT int hv_vcpu_set_fpu(struct hv_vcpu *vcpu, const struct hv_x86_fpu *fpu)
 {
+	HV_CHECK_ARG(vcpu);
+	HV_CHECK_ARG(fpu);
 	struct hv_x86_fpu copy = *fpu;
 
 	return vcpu_ioctl(vcpu, KVM_SET_FPU, "KVM_SET_FPU", &copy);
@@ -90,10 +103,12 @@ static int msr_ioctl(struct hv_vcpu *vcpu, unsigned long request, const char *na
 
 HV_EXPORT int hv_vcpu_get_msrs(struct hv_vcpu *vcpu, struct hv_x86_msr *msrs, uint32_t n)
 {
+	HV_CHECK_ARG(vcpu);
 	return msr_ioctl(vcpu, KVM_GET_MSRS, "KVM_GET_MSRS", msrs, msrs, n);
 }
 
 HV_EXPORT int hv_vcpu_set_msrs(struct hv_vcpu *vcpu, const struct hv_x86_msr *msrs, uint32_t n)
 {
+	HV_CHECK_ARG(vcpu);
 	return msr_ioctl(vcpu, KVM_SET_MSRS, "KVM_SET_MSRS", msrs, NULL, n);
 }

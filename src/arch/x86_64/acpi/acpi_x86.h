@@ -20,7 +20,8 @@
 /* A config that passed validation, with defaults resolved and the DSDT's
  * devices gathered (COM1 first, unless left out, then the embedder's). */
 struct hv_x86_acpi_plan {
-	const struct hv_x86_acpi_config *cfg;
+	const struct hv_x86_acpi_config *cfg; /* &copy */
+	struct hv_x86_acpi_config copy;       /* the caller's, full size (util/config.h) */
 	uint64_t rsdp_addr;
 	uint64_t tables_addr;
 	struct hv_acpi_dev *devs;

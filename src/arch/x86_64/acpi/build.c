@@ -12,6 +12,7 @@
 
 #include "arch/x86_64/acpi/acpi_x86.h"
 #include "mem/mem_internal.h"
+#include "util/config.h"
 #include "util/error.h"
 
 #define PAGE 4096ull
@@ -142,7 +143,7 @@ static int prepare(const struct hv_x86_acpi_config *cfg, struct hv_x86_acpi_plan
 		ret = hv_x86_dsdt(p, dsdt, &dsdt_len);
 	if (ret)
 		return ret;
-	plan_layout(cfg, dsdt_len, l);
+	plan_layout(p->cfg, dsdt_len, l);
 	return 0;
 }
 
@@ -187,6 +188,8 @@ HV_EXPORT int hv_x86_acpi_tables_bytes(const struct hv_x86_acpi_config *cfg, uin
 	struct layout l;
 	int ret = prepare(cfg, &plan, &dsdt, &l);
 
+	HV_CHECK_ARG(bytes);
+
 	if (!ret)
 		*bytes = l.total;
 	free(dsdt);
@@ -208,6 +211,8 @@ HV_EXPORT int hv_x86_acpi_build_buffer(const struct hv_x86_acpi_config *cfg, voi
 	const struct hv_x86_acpi_result *r = &img.result;
 	uint8_t *b = buf;
 	int ret;
+
+	HV_CHECK_ARG(out);
 
 	if (!buf || !out)
 		return hv_err(-EINVAL, "ACPI: no buffer or no result");
@@ -256,6 +261,9 @@ HV_EXPORT int hv_x86_acpi_build(struct hv_mem *mem, const struct hv_x86_acpi_con
 	struct hv_x86_acpi_image img;
 	const struct hv_x86_acpi_result *r = &img.result;
 	int ret;
+
+	HV_CHECK_ARG(mem);
+	HV_CHECK_ARG(out);
 
 	if (!mem || !out)
 		return hv_err(-EINVAL, "ACPI: no guest memory or no result");

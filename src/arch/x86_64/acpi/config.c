@@ -6,6 +6,7 @@
 
 #include "arch/x86_64/acpi/acpi_x86.h"
 #include "hvlib/serial.h"
+#include "util/config.h"
 #include "util/error.h"
 
 /* The PC's first serial port, as PC firmware describes it. */
@@ -22,6 +23,7 @@ static const struct hv_acpi_device com1 = {
 
 HV_EXPORT void hv_x86_acpi_config_init(struct hv_x86_acpi_config *cfg)
 {
+	HV_CHECK_ARG_RET(cfg, );
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = sizeof(*cfg);
 	cfg->nr_cpus = 1;
@@ -130,20 +132,21 @@ static int gather_devices(const struct hv_x86_acpi_config *cfg, struct hv_x86_ac
 	return ret;
 }
 
-int hv_x86_acpi_plan(const struct hv_x86_acpi_config *cfg, struct hv_x86_acpi_plan *p)
+int hv_x86_acpi_plan(const struct hv_x86_acpi_config *ucfg, struct hv_x86_acpi_plan *p)
 {
+	const struct hv_x86_acpi_config *cfg = &p->copy;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (!cfg || cfg->size < sizeof(*cfg))
-		return hv_err(-EINVAL, "ACPI config: size %u is smaller than %zu (call "
-				       "hv_x86_acpi_config_init())", cfg ? cfg->size : 0,
-			      sizeof(*cfg));
+	ret = HV_CFG_LOAD(&p->copy, ucfg, hv_x86_acpi_config_init, "ACPI config");
+	if (ret)
+		return ret;
 	if (cfg->flags & ~HV_X86_ACPI_F_ALL)
 		return hv_err(-EINVAL, "ACPI config: unknown flags 0x%x",
 			      cfg->flags & ~HV_X86_ACPI_F_ALL);
 	if (cfg->reserved0 || cfg->reserved1 || cfg->reserved2 || cfg->reserved3)
-		return hv_err(-EINVAL, "ACPI config: reserved fields must be 0");
+		return hv_err(-EINVAL, "ACPI config: reserved0..3 are 0x%x 0x%x 0x%x 0x%x, must be 0",
+			      cfg->reserved0, cfg->reserved1, cfg->reserved2, cfg->reserved3);
 	ret = check_machine(cfg);
 	if (!ret)
 		ret = check_layout(cfg);
