@@ -57,6 +57,8 @@ static const int vcpu_calls[] = {
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
 	SCMP_SYS(fdatasync), SCMP_SYS(fallocate), SCMP_SYS(getrandom), SCMP_SYS(sendto),
 	SCMP_SYS(epoll_ctl), SCMP_SYS(eventfd2), SCMP_SYS(sched_setaffinity),
+	/* the UART's output timer, armed by the byte that starts a run */
+	SCMP_SYS(timerfd_settime),
 	END
 };
 
@@ -66,6 +68,8 @@ static const int io_calls[] = {
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(fdatasync),
 	SCMP_SYS(fallocate), SCMP_SYS(getrandom), SCMP_SYS(sendto),
+	/* the UART's output timer, re-armed while a run is held (serial_tx.c) */
+	SCMP_SYS(timerfd_settime),
 	END
 };
 

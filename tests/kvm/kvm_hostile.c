@@ -9,7 +9,7 @@
  * DEVICE_NEEDS_RESET or refuses the chain, and after a reset serves a good
  * request again), the process lives, the VM's other device (rng, or blk
  * for the balloon case) serves a request, a second VM in the same process
- * serves one, and the VM's log got at most LOG_BOUND lines.  A table is
+ * serves one, and the VM's log got at most LOG_BOUND lines a 5 s.  A table is
  * printed at the end.
  */
 #include <fcntl.h>
@@ -234,6 +234,7 @@ struct result {
 	bool needs_reset, recovered, other_dev, other_vm;
 	int log_lines;
 	double ms;
+	int log_bound;
 	char first_log[160];
 };
 
@@ -243,6 +244,14 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The log is limited in rate, not in total (10 lines a device per 5 s, then
+ * one "suppressed" line): a case that takes longer, as on a slow emulated
+ * machine, may log another LOG_BOUND for each 5 s it ran. */
+static int log_bound(double ms)
+{
+	return LOG_BOUND * (1 + (int)(ms / 5000.0));
 }
 
 static void run_case(const struct attack *a, struct vmx *other, struct result *res)
@@ -265,6 +274,7 @@ static void run_case(const struct attack *a, struct vmx *other, struct result *r
 	res->recovered = dev == DEV_BAL ? balloon_ok(&x) : blk_ok(&x);
 	res->other_vm = rng_ok(other);
 	res->log_lines = __atomic_load_n(&x.log_lines, __ATOMIC_RELAXED);
+	res->log_bound = log_bound(now_ms() - t0);
 	snprintf(res->first_log, sizeof(res->first_log), "%s", x.first_log);
 	if (dev == DEV_BAL) {
 		struct hv_virtio_balloon_info info = { .size = sizeof(info) };
@@ -300,17 +310,17 @@ static void test_hostile(void **state)
 		printf("| %s | %s%s | %s | %s | %d%s | %.0f |\n", a->name, contained ? "yes" : "NO",
 		       r->needs_reset ? " (needs-reset)" : r->recovered ? " (refused/ignored)" : "",
 		       r->other_dev ? "yes" : "NO", r->other_vm ? "yes" : "NO", r->log_lines,
-		       r->log_lines > LOG_BOUND ? " (over bound)" : "", r->ms);
+		       r->log_lines > r->log_bound ? " (over bound)" : "", r->ms);
 		if (r->log_lines)
 			printf("|   first log line: %s | | | | | |\n", r->first_log);
 		fflush(stdout);
-		bad += !contained || !r->other_dev || !r->other_vm || r->log_lines > LOG_BOUND;
+		bad += !contained || !r->other_dev || !r->other_vm || r->log_lines > r->log_bound;
 	}
 	vmx_destroy(&other);
 	unlink(disk_path);
 	if (bad)
 		fail_msg("%d of %zu hostile-guest cases failed: not contained, a neighbour broken, "
-			 "or more than %d log lines (table above)", bad, NR_ATTACKS, LOG_BOUND);
+			 "or more than %d log lines a 5 s (table above)", bad, NR_ATTACKS, LOG_BOUND);
 }
 
 int main(void)
