@@ -10,11 +10,15 @@
  * saying what is short.  Nothing is enforced on the host: the ledger is the
  * embedder's policy, consulted before a VM is made.
  *
- * VMs reserve through it when their config names one (hv_vm_config.ledger,
- * hv_microvm_config.ledger): each guest memory region (hv_mem_add_region(),
- * RAM, ROM and caller-owned alike) reserves its bytes when added and returns
- * them when removed; each vCPU reserves one CPU at hv_vcpu_create() and
- * returns it at hv_vcpu_destroy(); hv_vm_destroy() returns what is left.
+ * VMs reserve through it when their config names one.  A plain VM
+ * (hv_vm_config.ledger): each guest memory region (hv_mem_add_region(), RAM,
+ * ROM and caller-owned alike) reserves its bytes when added and returns them
+ * when removed; each vCPU reserves one CPU at hv_vcpu_create() and returns
+ * it at hv_vcpu_destroy(); hv_vm_destroy() returns what is left.  A micro-VM
+ * (hv_microvm_config.ledger) reserves its mem_bytes (rounded up to 2 MiB)
+ * and nr_vcpus once, at hv_microvm_create(), before KVM is touched, and
+ * returns them at hv_microvm_destroy(); memory added later through
+ * hv_microvm_vm() is not counted.
  * An embedder's own VMM may call hv_ledger_reserve()/_release() directly.
  *
  * Threads: every call is thread-safe; one ledger may be shared by any

@@ -101,7 +101,7 @@ HV_EXPORT void hv_serial_config_init(struct hv_serial_config *cfg);
 
 /*
  * A UART in its power-on state.  Caller owns *out until hv_serial_destroy().
- * -EINVAL: cfg NULL, size too small (call hv_serial_config_init()), unknown
+ * -EINVAL: cfg NULL, a bad size (docs/abi.md; call hv_serial_config_init()), unknown
  * flags, both output and output_fd set, output_fd < -1, or
  * output_timeout_ms < -1; -EBADF: output_fd is not open; -ENOMEM; with an
  * ioloop, the errors of timerfd_create() and hv_ioloop_add().
