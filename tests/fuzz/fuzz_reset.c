@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device resets interleaved with queue traffic: a virtio-console on
+ * virtio-mmio whose driver resets, renegotiates and restarts between (and
+ * while host input is) being delivered into its receive chains, with its
+ * transmit chains in flight.  Records as in fuzz_util.h, window 0 the
+ * transport (status 0 there is a reset too); host actions:
+ *   0: host input, offset % 5 bytes of value;
+ *   1: the driver set-up of fuzz_util.c (it resets first) with features
+ *      value (bit 0 SIZE, 1 EMERG_WRITE, 6 EVENT_IDX, 7 INDIRECT) and queue
+ *      size (value >> 8) % 128 + 1;
+ *   2: a reset alone; 3: notify queue value % 2 then input offset % 5 bytes.
+ */
+#include "fuzz_util.h"
+#include "hvlib/virtio_console.h"
+
+static const uint64_t own[6] = { 1ull << 0, 1ull << 2 };
+
+struct state {
+	struct hv_virtio_console *con;
+	struct hv_virtio_mmio *mmio;
+};
+
+static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
+{
+	struct state *s = opaque;
+	uint64_t zero = 0;
+	uint8_t bytes[4];
+
+	memcpy(bytes, &value, sizeof(bytes));
+	switch (op % 4) {
+	case 0:
+		hv_virtio_console_input(s->con, bytes, offset % 5);
+		break;
+	case 1:
+		fz_mmio_driver_start(s->mmio, fz_features(value & 0xff, own), 2,
+				     (value >> 8) % 128 + 1);
+		break;
+	case 2:
+		hv_virtio_mmio_io(s->mmio, 0x70, 4, true, &zero);
+		break;
+	default:
+		hv_virtio_dev_notify(hv_virtio_console_dev(s->con), value % 2);
+		hv_virtio_console_input(s->con, bytes, offset % 5);
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hv_virtio_console_config cc;
+	struct state s;
+	struct fz_rig r;
+
+	if (fz_rig_init(&r))
+		abort();
+	hv_virtio_console_config_init(&cc);
+	cc.mem = r.guest.mem;
+	cc.output = fz_output;
+	cc.cols = 80;
+	cc.rows = 24;
+	cc.input_bytes = 64;
+	if (hv_virtio_console_create(&cc, &s.con) ||
+	    !(s.mmio = fz_rig_mmio(&r, hv_virtio_console_dev(s.con))))
+		abort();
+	r.host_op = host_op;
+	r.opaque = &s;
+	fz_rig_run(&r, data, size);
+	hv_virtio_mmio_destroy(s.mmio);
+	hv_virtio_console_destroy(s.con);
+	fz_rig_fini(&r);
+	return 0;
+}
