@@ -31,53 +31,41 @@ static void config_access(struct hv_virtio_dev *dev, const uint8_t *p, uint32_t 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = fz_script(data, size);
-	struct hv_virtio_console_config cc;
 	struct hv_virtio_console *con;
 	struct hv_virtio_dev *dev;
+	uint32_t qsize, op, len;
+	const uint8_t *p;
 	uint64_t features;
-	uint32_t qsize;
 
 	if (!guest.mem && fz_guest_create(&guest))
 		abort();
 	fz_guest_load(&guest, data, size);
 	features = fz_features((uint32_t)fz_take(&in, 1), own);
 	qsize = (uint32_t)fz_take(&in, 1) + 1;
-	hv_virtio_console_config_init(&cc);
-	cc.mem = guest.mem;
-	cc.output = fz_output;
-	cc.cols = 80;
-	cc.rows = 24;
-	cc.input_bytes = ((uint32_t)fz_take(&in, 1) % 4 + 1) * 1024;
-	if (hv_virtio_console_create(&cc, &con))
+	con = fz_console(guest.mem, ((uint32_t)fz_take(&in, 1) % 4 + 1) * 1024);
+	if (!con)
 		abort();
 	dev = hv_virtio_console_dev(con);
 	fz_driver_start(dev, features, 2, qsize);
-	while (in.left >= 2) {
-		uint32_t op = (uint32_t)fz_take(&in, 1), len = (uint32_t)fz_take(&in, 1);
-
-		if (len > in.left)
-			len = (uint32_t)in.left;
+	while (fz_next_cmd(&in, 1, &op, &p, &len)) {
 		switch (op % 6) {
 		case 0:
-			hv_virtio_console_input(con, in.p, len);
+			hv_virtio_console_input(con, p, len);
 			break;
 		case 1:
 		case 2:
 			hv_virtio_dev_notify(dev, op % 6 - 1);
 			break;
 		case 3:
-			config_access(dev, in.p, len);
+			config_access(dev, p, len);
 			break;
 		case 4:
 			hv_virtio_console_set_size(con, (uint16_t)len, (uint16_t)op);
 			break;
 		default:
-			hv_virtio_dev_write_status(dev, 0);
-			fz_driver_start(dev, features, 2, qsize);
+			fz_driver_restart(dev, features, 2, qsize);
 			break;
 		}
-		in.p += len;
-		in.left -= len;
 	}
 	hv_virtio_console_destroy(con);
 	return 0;

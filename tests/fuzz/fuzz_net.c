@@ -49,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hv_virtio_net_config nc;
 	struct hv_virtio_net *net;
 	struct hv_virtio_dev *dev;
+	uint32_t qsize, op, len;
+	const uint8_t *p;
 	uint64_t features;
-	uint32_t qsize;
 	int sv[2];
 
 	if (!guest.mem && fz_guest_create(&guest))
@@ -66,14 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	features = fz_features((uint32_t)fz_take(&in, 1), own);
 	qsize = (uint32_t)fz_take(&in, 1) + 1;
 	fz_driver_start(dev, features, 2, qsize);
-	while (in.left >= 3) {
-		uint32_t op = (uint32_t)fz_take(&in, 1), len = (uint32_t)fz_take(&in, 2);
-
-		if (len > in.left)
-			len = (uint32_t)in.left;
+	while (fz_next_cmd(&in, 2, &op, &p, &len)) {
 		switch (op % 4) {
 		case 0:
-			if (send(sv[1], in.p, len, MSG_DONTWAIT) < 0) {
+			if (send(sv[1], p, len, MSG_DONTWAIT) < 0) {
 				/* A full socket: the frame is lost, as on a wire. */
 			}
 			break;
@@ -86,12 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				;
 			break;
 		default:
-			hv_virtio_dev_write_status(dev, 0);
-			fz_driver_start(dev, features, 2, qsize);
+			fz_driver_restart(dev, features, 2, qsize);
 			break;
 		}
-		in.p += len;
-		in.left -= len;
 	}
 	settle(net, sv[0]);
 	hv_virtio_net_destroy(net);

@@ -48,19 +48,12 @@ static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hv_virtio_console_config cc;
 	struct state s;
 	struct fz_rig r;
 
 	if (fz_rig_init(&r))
 		abort();
-	hv_virtio_console_config_init(&cc);
-	cc.mem = r.guest.mem;
-	cc.output = fz_output;
-	cc.cols = 80;
-	cc.rows = 24;
-	cc.input_bytes = 64;
-	if (hv_virtio_console_create(&cc, &s.con) ||
+	if (!(s.con = fz_console(r.guest.mem, 64)) ||
 	    !(s.mmio = fz_rig_mmio(&r, hv_virtio_console_dev(s.con))))
 		abort();
 	r.host_op = host_op;

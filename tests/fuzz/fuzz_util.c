@@ -3,6 +3,7 @@
  * (see fuzz_util.h); linked into every one of them. */
 #include "fuzz_util.h"
 #include "hvlib/bus.h"
+#include "hvlib/virtio_console.h"
 
 static struct fz_guest guest;
 unsigned long fz_irqs;
@@ -128,4 +129,18 @@ struct hv_virtio_mmio *fz_rig_mmio(struct fz_rig *r, struct hv_virtio_dev *dev)
 		return NULL;
 	fz_rig_window(r, r->mmio, FZ_MMIO, HV_VIRTIO_MMIO_SIZE);
 	return mmio;
+}
+
+struct hv_virtio_console *fz_console(struct hv_mem *mem, uint32_t input_bytes)
+{
+	struct hv_virtio_console_config cc;
+	struct hv_virtio_console *con;
+
+	hv_virtio_console_config_init(&cc);
+	cc.mem = mem;
+	cc.output = fz_output;
+	cc.cols = 80;
+	cc.rows = 24;
+	cc.input_bytes = input_bytes;
+	return hv_virtio_console_create(&cc, &con) ? NULL : con;
 }

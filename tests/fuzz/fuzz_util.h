@@ -173,4 +173,32 @@ static inline uint64_t fz_features(uint32_t byte, const uint64_t own[6])
 	return f;
 }
 
+/* The next script command [op][len: len_bytes, le][len bytes], its length
+ * cut to what is left; false once the script is over. */
+static inline bool fz_next_cmd(struct fz_in *in, unsigned len_bytes, uint32_t *op,
+			       const uint8_t **p, uint32_t *len)
+{
+	if (in->left < 1 + len_bytes)
+		return false;
+	*op = (uint32_t)fz_take(in, 1);
+	*len = (uint32_t)fz_take(in, len_bytes);
+	if (*len > in->left)
+		*len = (uint32_t)in->left;
+	*p = in->p;
+	in->p += *len;
+	in->left -= *len;
+	return true;
+}
+
+/* A driver reset, then fz_driver_start() again. */
+static inline void fz_driver_restart(struct hv_virtio_dev *dev, uint64_t features, uint32_t nr,
+				     uint32_t size)
+{
+	hv_virtio_dev_write_status(dev, 0);
+	fz_driver_start(dev, features, nr, size);
+}
+
+/* A virtio-console (80x24, output counted) with input_bytes of buffer. */
+struct hv_virtio_console *fz_console(struct hv_mem *mem, uint32_t input_bytes);
+
 #endif /* HV_TESTS_FUZZ_UTIL_H */

@@ -35,7 +35,6 @@ static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hv_virtio_console_config cc;
 	struct hv_virtio_pci_config pc;
 	struct hv_virtio_console *con;
 	struct hv_virtio_pci *vp;
@@ -44,15 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fz_rig_init(&r) || !(host = fz_pci_host(&r)))
 		abort();
-	hv_virtio_console_config_init(&cc);
-	cc.mem = r.guest.mem;
-	cc.output = fz_output;
-	cc.cols = 80;
-	cc.rows = 25;
 	hv_virtio_pci_config_init(&pc);
 	pc.host = host;
 	pc.slot = 1;
-	if (hv_virtio_console_create(&cc, &con) ||
+	if (!(con = fz_console(r.guest.mem, 0)) ||
 	    hv_virtio_pci_create(hv_virtio_console_dev(con), &pc, &vp))
 		abort();
 	fz_rig_window(&r, r.pio, HV_PCI_CONF1_PORT, 8);
