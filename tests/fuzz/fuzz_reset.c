@@ -9,7 +9,9 @@
  *   1: the driver set-up of fuzz_util.c (it resets first) with features
  *      value (bit 0 SIZE, 1 EMERG_WRITE, 6 EVENT_IDX, 7 INDIRECT) and queue
  *      size (value >> 8) % 128 + 1;
- *   2: a reset alone; 3: notify queue value % 2 then input offset % 5 bytes.
+ *   2: a reset, then input of offset % 5 bytes and notifies of both queues,
+ *      which must leave guest memory untouched (no driver, no buffers);
+ *   3: notify queue value % 2 then input offset % 5 bytes.
  */
 #include "fuzz_util.h"
 #include "hvlib/virtio_console.h"
@@ -19,12 +21,28 @@ static const uint64_t own[6] = { 1ull << 0, 1ull << 2 };
 struct state {
 	struct hv_virtio_console *con;
 	struct hv_virtio_mmio *mmio;
+	uint8_t *ram;
 };
+
+static uint8_t before[FZ_RAM_BYTES];
+
+static void reset_then_traffic(struct state *s, const uint8_t *bytes, uint32_t len)
+{
+	struct hv_virtio_dev *dev = hv_virtio_console_dev(s->con);
+	uint64_t zero = 0;
+
+	hv_virtio_mmio_io(s->mmio, 0x70, 4, true, &zero);
+	memcpy(before, s->ram, FZ_RAM_BYTES);
+	hv_virtio_console_input(s->con, bytes, len);
+	hv_virtio_dev_notify(dev, 0);
+	hv_virtio_dev_notify(dev, 1);
+	if (memcmp(before, s->ram, FZ_RAM_BYTES))
+		abort();
+}
 
 static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 {
 	struct state *s = opaque;
-	uint64_t zero = 0;
 	uint8_t bytes[4];
 
 	memcpy(bytes, &value, sizeof(bytes));
@@ -37,7 +55,7 @@ static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 				     (value >> 8) % 128 + 1);
 		break;
 	case 2:
-		hv_virtio_mmio_io(s->mmio, 0x70, 4, true, &zero);
+		reset_then_traffic(s, bytes, offset % 5);
 		break;
 	default:
 		hv_virtio_dev_notify(hv_virtio_console_dev(s->con), value % 2);
@@ -56,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(s.con = fz_console(r.guest.mem, 64)) ||
 	    !(s.mmio = fz_rig_mmio(&r, hv_virtio_console_dev(s.con))))
 		abort();
+	s.ram = r.guest.ram;
 	r.host_op = host_op;
 	r.opaque = &s;
 	fz_rig_run(&r, data, size);
