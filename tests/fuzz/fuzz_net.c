@@ -10,7 +10,9 @@
  *   op % 4 == 0: a frame from the host side (header + Ethernet frame),
  *   1: notify the receiveq, 2: notify the transmitq, 3: reset and start
  * the driver again.  The receive thread delivers on its own; the target
- * waits (2 ms at most) for the socket to drain before tearing down.
+ * waits (2 ms at most) for the socket to drain.  Oracle: after a final
+ * reset, more frames and a wait must leave guest memory untouched, even if
+ * the thread held chains of the old driver.
  */
 #define _GNU_SOURCE
 #include <sys/ioctl.h>
@@ -23,16 +25,17 @@
 
 static struct fz_guest guest;
 static uint8_t sink[NET_FRAME_BYTES];
+static uint8_t before[FZ_RAM_BYTES];
 
 static const uint64_t own[6] = {
 	VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4,
 	VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_HOST_TSO4,
 };
 
-/* Until the receive thread took every frame, or 2 ms. */
-static void settle(struct hv_virtio_net *net, int fd)
+/* Until the receive thread took every frame, or tries * 50 us. */
+static void settle(struct hv_virtio_net *net, int fd, int tries)
 {
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < tries; i++) {
 		int pending = 0;
 		struct timespec ts = { 0, 50000 };
 
@@ -87,7 +90,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	settle(net, sv[0]);
+	settle(net, sv[0], 40);
+	hv_virtio_dev_write_status(dev, 0);
+	memcpy(before, guest.ram, FZ_RAM_BYTES);
+	memset(sink, 0, NET_HDR_BYTES + 64);
+	if (send(sv[1], sink, NET_HDR_BYTES + 64, MSG_DONTWAIT) < 0) {
+		/* A full socket: the thread has frames enough. */
+	}
+	hv_virtio_dev_notify(dev, NET_RX);
+	settle(net, sv[0], 10);
+	if (memcmp(before, guest.ram, FZ_RAM_BYTES))
+		abort();
 	hv_virtio_net_destroy(net);
 	close(sv[1]);
 	return 0;
