@@ -26,14 +26,14 @@ struct state {
 
 static uint8_t before[FZ_RAM_BYTES];
 
-static void reset_then_traffic(struct state *s, const uint8_t *bytes, uint32_t len)
+static void reset_then_traffic(struct state *s, uint32_t n, uint32_t value)
 {
 	struct hv_virtio_dev *dev = hv_virtio_console_dev(s->con);
 	uint64_t zero = 0;
 
 	hv_virtio_mmio_io(s->mmio, 0x70, 4, true, &zero);
 	memcpy(before, s->ram, FZ_RAM_BYTES);
-	hv_virtio_console_input(s->con, bytes, len);
+	fz_console_input(s->con, n, value);
 	hv_virtio_dev_notify(dev, 0);
 	hv_virtio_dev_notify(dev, 1);
 	if (memcmp(before, s->ram, FZ_RAM_BYTES))
@@ -43,23 +43,21 @@ static void reset_then_traffic(struct state *s, const uint8_t *bytes, uint32_t l
 static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 {
 	struct state *s = opaque;
-	uint8_t bytes[4];
 
-	memcpy(bytes, &value, sizeof(bytes));
 	switch (op % 4) {
 	case 0:
-		hv_virtio_console_input(s->con, bytes, offset % 5);
+		fz_console_input(s->con, offset, value);
 		break;
 	case 1:
 		fz_mmio_driver_start(s->mmio, fz_features(value & 0xff, own), 2,
 				     (value >> 8) % 128 + 1);
 		break;
 	case 2:
-		reset_then_traffic(s, bytes, offset % 5);
+		reset_then_traffic(s, offset, value);
 		break;
 	default:
 		hv_virtio_dev_notify(hv_virtio_console_dev(s->con), value % 2);
-		hv_virtio_console_input(s->con, bytes, offset % 5);
+		fz_console_input(s->con, offset, value);
 		break;
 	}
 }

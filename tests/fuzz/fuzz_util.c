@@ -144,3 +144,11 @@ struct hv_virtio_console *fz_console(struct hv_mem *mem, uint32_t input_bytes)
 	cc.input_bytes = input_bytes;
 	return hv_virtio_console_create(&cc, &con) ? NULL : con;
 }
+
+void fz_console_input(struct hv_virtio_console *con, uint32_t n, uint32_t value)
+{
+	uint8_t bytes[4];
+
+	memcpy(bytes, &value, sizeof(bytes));
+	hv_virtio_console_input(con, bytes, n % 5);
+}

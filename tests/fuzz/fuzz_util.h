@@ -200,5 +200,7 @@ static inline void fz_driver_restart(struct hv_virtio_dev *dev, uint64_t feature
 
 /* A virtio-console (80x24, output counted) with input_bytes of buffer. */
 struct hv_virtio_console *fz_console(struct hv_mem *mem, uint32_t input_bytes);
+/* Host input of the first n % 5 bytes of value (little-endian). */
+void fz_console_input(struct hv_virtio_console *con, uint32_t n, uint32_t value);
 
 #endif /* HV_TESTS_FUZZ_UTIL_H */

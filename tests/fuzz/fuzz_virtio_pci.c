@@ -17,12 +17,10 @@
 static void host_op(void *opaque, uint32_t op, uint32_t offset, uint32_t value)
 {
 	struct hv_virtio_console *con = opaque;
-	uint8_t bytes[4];
 
-	memcpy(bytes, &value, sizeof(bytes));
 	switch (op % 3) {
 	case 0:
-		hv_virtio_console_input(con, bytes, offset % 5);
+		fz_console_input(con, offset, value);
 		break;
 	case 1:
 		hv_virtio_console_set_size(con, (uint16_t)value, (uint16_t)(value >> 16));
