@@ -135,7 +135,7 @@ void fz_rig_run(struct fz_rig *r, const uint8_t *data, size_t size);
 struct hv_virtio_mmio;
 void fz_mmio_driver_start(struct hv_virtio_mmio *mmio, uint64_t features, uint32_t nr,
 			  uint32_t size);
-/* A virtio-mmio transport for dev at FZ_MMIO on the rig's bus, window 0. */
+/* A virtio-mmio transport for dev at FZ_MMIO on the rig's bus, as its next window. */
 #define FZ_MMIO 0xd0000000ull
 struct hv_virtio_mmio *fz_rig_mmio(struct fz_rig *r, struct hv_virtio_dev *dev);
 
