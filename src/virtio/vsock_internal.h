@@ -39,6 +39,12 @@ struct hv_vsock_ring {
 	uint64_t desc, avail, used; /* guest-physical */
 };
 void hv_vsock_queue_ring(struct hv_virtio_vsock *v, uint32_t q, struct hv_vsock_ring *r);
+/* Host addresses of its descriptor, available and used rings, each checked
+ * to lie whole in one region of mem (vsock_vhost.c; fuzz_vsock drives it).
+ * -EFAULT and others from hv_mem_translate(), with the ring named. */
+struct hv_mem;
+int hv_vsock_ring_hva(const struct hv_mem *mem, uint32_t q, const struct hv_vsock_ring *r,
+		      uint64_t hva[3]);
 
 /* Open the vhost device, become its owner, read its features, claim the
  * CID.  Fills vhost_fd and *features. */

@@ -109,16 +109,29 @@ out:
 }
 
 /* Host address of one ring, checked to lie whole in guest RAM. */
-static int ring(struct hv_virtio_vsock *v, uint32_t q, const char *what, uint64_t gpa,
-		uint64_t bytes, __u64 *hva)
+static int ring(const struct hv_mem *mem, uint32_t q, const char *what, uint64_t gpa,
+		uint64_t bytes, uint64_t *hva)
 {
 	void *p;
-	int ret = hv_mem_translate(hv_vm_mem(v->vm), gpa, bytes, &p);
+	int ret = hv_mem_translate(mem, gpa, bytes, &p);
 
 	if (ret)
 		return hv_err_context(ret, "queue %u %s ring", q, what);
 	*hva = (uintptr_t)p;
 	return 0;
+}
+
+int hv_vsock_ring_hva(const struct hv_mem *mem, uint32_t q, const struct hv_vsock_ring *r,
+		      uint64_t hva[3])
+{
+	uint64_t extra = r->event_idx ? 2 : 0;
+	int ret = ring(mem, q, "descriptor", r->desc, 16ull * r->size, &hva[0]);
+
+	if (!ret)
+		ret = ring(mem, q, "available", r->avail, 4 + 2ull * r->size + extra, &hva[1]);
+	if (!ret)
+		ret = ring(mem, q, "used", r->used, 4 + 8ull * r->size + extra, &hva[2]);
+	return ret;
 }
 
 static int set_vring(struct hv_virtio_vsock *v, uint32_t q)
@@ -128,7 +141,7 @@ static int set_vring(struct hv_virtio_vsock *v, uint32_t q)
 	struct vhost_vring_file kick = { .index = q, .fd = v->kick_fds[q] };
 	struct vhost_vring_file call = { .index = q, .fd = v->call_fds[q] };
 	struct hv_vsock_ring r;
-	uint64_t desc, avail, used, extra;
+	uint64_t hva[3];
 	int ret;
 
 	hv_vsock_queue_ring(v, q, &r);
@@ -136,18 +149,12 @@ static int set_vring(struct hv_virtio_vsock *v, uint32_t q)
 		return hv_err(-EIO, "queue %u is not enabled (or broken) at DRIVER_OK", q);
 	num.num = r.size;
 	base.num = r.last_avail;
-	desc = r.desc;
-	avail = r.avail;
-	used = r.used;
-	extra = r.event_idx ? 2 : 0;
-	ret = ring(v, q, "descriptor", desc, 16ull * num.num, &addr.desc_user_addr);
-	if (!ret)
-		ret = ring(v, q, "available", avail, 4 + 2ull * num.num + extra,
-			   &addr.avail_user_addr);
-	if (!ret)
-		ret = ring(v, q, "used", used, 4 + 8ull * num.num + extra, &addr.used_user_addr);
+	ret = hv_vsock_ring_hva(hv_vm_mem(v->vm), q, &r, hva);
 	if (ret)
 		return ret;
+	addr.desc_user_addr = hva[0];
+	addr.avail_user_addr = hva[1];
+	addr.used_user_addr = hva[2];
 	if ((ret = vhost_ioctl(v, VHOST_SET_VRING_NUM, &num)) ||
 	    (ret = vhost_ioctl(v, VHOST_SET_VRING_BASE, &base)) ||
 	    (ret = vhost_ioctl(v, VHOST_SET_VRING_ADDR, &addr)) ||
@@ -155,8 +162,8 @@ static int set_vring(struct hv_virtio_vsock *v, uint32_t q)
 	    (ret = vhost_ioctl(v, VHOST_SET_VRING_CALL, &call)))
 		return hv_err_sys(ret, "queue %u: vhost refused the ring (size %u, desc 0x%llx, "
 				       "avail 0x%llx, used 0x%llx)", q, num.num,
-				  (unsigned long long)desc, (unsigned long long)avail,
-				  (unsigned long long)used);
+				  (unsigned long long)r.desc, (unsigned long long)r.avail,
+				  (unsigned long long)r.used);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/acpi/acpi_x86.h"
 #include "hvlib/acpi.h"
 #include "hvlib/i8042.h"
 #include "hvlib/serial.h"
@@ -154,15 +155,17 @@ static int acpi_pm_io(void *opaque, uint64_t offset, uint32_t width, bool is_wri
 		*value = 0;
 		return 0;
 	}
-	if (offset == HV_X86_ACPI_SLEEP_CONTROL_PORT - PM_PORT_BASE &&
-	    (*value & HV_X86_ACPI_SLP_EN) &&
-	    (*value & HV_X86_ACPI_SLP_TYP_MASK) >> HV_X86_ACPI_SLP_TYP_SHIFT ==
-		    HV_X86_ACPI_S5_SLP_TYP)
+	switch (hv_x86_acpi_pm_write(offset, *value)) {
+	case HV_X86_ACPI_PM_POWEROFF:
 		hv_microvm_request_stop(m, HV_STOP_POWEROFF, 0, 0, NULL, "the guest powered off");
-	else if (offset == HV_X86_ACPI_RESET_PORT - PM_PORT_BASE &&
-		 *value == HV_X86_ACPI_RESET_VALUE)
+		break;
+	case HV_X86_ACPI_PM_RESET:
 		hv_microvm_request_stop(m, HV_STOP_REBOOT, 0, 0, NULL,
 					"the guest rebooted (ACPI reset)");
+		break;
+	default:
+		break;
+	}
 	return 0;
 }
 

@@ -56,4 +56,9 @@ struct hv_x86_acpi_image {
 int hv_x86_acpi_image(const struct hv_x86_acpi_config *cfg, struct hv_x86_acpi_image *img);
 void hv_x86_acpi_image_release(struct hv_x86_acpi_image *img);
 
+/* What a guest write of value to the power-management ports asks for;
+ * offset counts from HV_X86_ACPI_SLEEP_CONTROL_PORT (pm.c). */
+enum hv_x86_acpi_pm_request { HV_X86_ACPI_PM_NONE, HV_X86_ACPI_PM_POWEROFF, HV_X86_ACPI_PM_RESET };
+enum hv_x86_acpi_pm_request hv_x86_acpi_pm_write(uint64_t offset, uint64_t value);
+
 #endif /* HV_ARCH_X86_64_ACPI_X86_H */
