@@ -221,12 +221,13 @@ HV_EXPORT int hv_ledger_usage(struct hv_ledger *l, struct hv_ledger_usage *out)
 {
 	struct hv_ledger_usage u = { .size = sizeof(u) };
 	uint32_t size;
+	int ret;
 
-	if (!l || !out)
-		return hv_err(-EINVAL, "hv_ledger_usage: %s is NULL", l ? "out" : "ledger");
-	if (out->size < 8)
-		return hv_err(-EINVAL, "hv_ledger_usage: size %u is smaller than 8", out->size);
-	size = out->size < sizeof(u) ? out->size : (uint32_t)sizeof(u);
+	HV_CHECK_ARG(l);
+	HV_CHECK_ARG(out);
+	ret = hv_out_size(out->size, sizeof(u), 8, "hv_ledger_usage", &size);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&l->lock);
 	u.mem_used = l->mem_used;
 	u.cpu_used = l->cpu_used;

@@ -77,6 +77,16 @@ int hv_cfg_stride(const void *array, uint32_t n, const char *what, const char *i
 	return (int)stride;
 }
 
+int hv_out_size(uint32_t caller_size, size_t full, size_t min, const char *what,
+		uint32_t *fill)
+{
+	if (caller_size < min)
+		return hv_err(-EINVAL, "%s: size %u is smaller than %zu (set it to the sizeof "
+				       "the struct)", what, caller_size, min);
+	*fill = caller_size < full ? caller_size : (uint32_t)full;
+	return 0;
+}
+
 int hv_null_arg(const char *fn, const char *arg)
 {
 	return hv_err(-EINVAL, "%s: %s is NULL", fn, arg);

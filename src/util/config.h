@@ -46,6 +46,12 @@ static inline const void *hv_cfg_elem(const void *array, uint32_t stride, uint32
 	return (const uint8_t *)array + (size_t)i * stride;
 }
 
+/* Result structs the caller sizes (its size field set before the call): the
+ * bytes to fill, min(caller's size, full), into *fill; -EINVAL naming what
+ * when the caller's size is below min (the fields every version has). */
+int hv_out_size(uint32_t caller_size, size_t full, size_t min, const char *what,
+		uint32_t *fill);
+
 /* For HV_CHECK_ARG: -EINVAL "fn: arg is NULL" when p is NULL. */
 int hv_null_arg(const char *fn, const char *arg);
 

@@ -224,14 +224,15 @@ HV_EXPORT int hv_virtio_balloon_get(struct hv_virtio_balloon *bal,
 {
 	struct hv_virtio_balloon_info i;
 	uint32_t size;
+	int ret;
 
 	HV_CHECK_ARG(bal);
 	HV_CHECK_ARG(info);
 
-	if (!info || info->size < offsetof(struct hv_virtio_balloon_info, stats))
-		return hv_err(-EINVAL, "virtio-balloon info: size %u is too small (set it to "
-				       "sizeof(struct hv_virtio_balloon_info))", info ? info->size : 0);
-	size = info->size < sizeof(i) ? info->size : (uint32_t)sizeof(i);
+	ret = hv_out_size(info->size, sizeof(i), offsetof(struct hv_virtio_balloon_info, stats),
+			  "virtio-balloon info", &size);
+	if (ret)
+		return ret;
 	memset(&i, 0, sizeof(i));
 	i.size = size;
 	pthread_mutex_lock(&bal->lock);

@@ -119,9 +119,10 @@ int io_log_fn(void *opaque, uint64_t offset, uint32_t width, bool is_write, uint
 	return 0;
 }
 
-int count_open_fds(void)
+/* Entries of a /proc directory, "." and ".." not counted; -1 if unreadable. */
+static int count_entries(const char *path)
 {
-	DIR *d = opendir("/proc/self/fd");
+	DIR *d = opendir(path);
 	int n = 0;
 
 	if (!d)
@@ -129,7 +130,17 @@ int count_open_fds(void)
 	while (readdir(d))
 		n++;
 	closedir(d);
-	return n;
+	return n - 2;
+}
+
+int count_open_fds(void)
+{
+	return count_entries("/proc/self/fd");
+}
+
+int count_threads(void)
+{
+	return count_entries("/proc/self/task");
 }
 
 long rss_kib(void)

@@ -104,6 +104,8 @@ int guest_find_material(const char *initrd_name, const char *what, char *kernel,
 
 /* Number of open file descriptors of this process. */
 int count_open_fds(void);
+/* Threads of this process now. */
+int count_threads(void);
 /* VmRSS in KiB. */
 long rss_kib(void);
 

@@ -11,7 +11,6 @@
  * while allocator and glibc stack-cache warm-up (done before measuring)
  * cannot.  HVLIB_CYCLES overrides the count (the emulated run uses fewer).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -51,19 +50,6 @@ struct paths {
 	char kernel[96];
 	char disk[96];
 };
-
-static int count_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n - 2;
-}
 
 static void make_paths(struct paths *p)
 {
